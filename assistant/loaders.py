@@ -1,0 +1,154 @@
+"""Turn files into Documents: .txt, .md, .html, .pdf, and documents.jsonl sets.
+
+A document's ``text`` is what we index and cite; offsets are always into it. Every
+failure is an UnreadableDocumentError naming the file, so a folder ingest can report
+it and carry on with the other files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import PathNotFoundError, UnreadableDocumentError
+from .types import Document
+
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf"}
+_MAX_TITLE_CHARS = 200
+
+
+def discover(path: Path) -> tuple[list[Path], list[Path]]:
+    """Files under ``path`` we can read, and the ones we skip for their type."""
+    if not path.exists():
+        raise PathNotFoundError(f"{path} does not exist; check the path and try again")
+    if path.is_file():
+        return ([path], []) if _supported(path) else ([], [path])
+    found, skipped = [], []
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        if any(part.startswith(".") for part in file.relative_to(path).parts):
+            continue
+        (found if _supported(file) else skipped).append(file)
+    return found, skipped
+
+
+def _supported(path: Path) -> bool:
+    return path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def load_file(path: Path, doc_id: str, max_bytes: int) -> Document:
+    size = path.stat().st_size
+    if size == 0:
+        raise UnreadableDocumentError(str(path), "the file is empty")
+    if size > max_bytes:
+        raise UnreadableDocumentError(
+            str(path),
+            f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit "
+            "(raise ASSISTANT_MAX_FILE_MB to allow it)",
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        title, text = _read_pdf(path)
+    elif suffix in HTML_SUFFIXES:
+        title, text = _read_html(_decode(path))
+    else:
+        text = _decode(path)
+        title = _first_line_title(text, markdown=suffix in {".md", ".markdown"})
+    if not text.strip():
+        raise UnreadableDocumentError(str(path), "no text could be extracted from it")
+    return Document(doc_id=doc_id, title=title or path.stem, text=text, source=str(path))
+
+
+def load_jsonl(path: Path) -> Iterator[Document]:
+    """Documents in the shared eval format: one JSON object a line with doc_id and text."""
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                doc_id, text = str(row["doc_id"]), row["text"]
+                if not isinstance(text, str):
+                    raise TypeError("text is not a string")
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise UnreadableDocumentError(
+                    f"{path}:{number}",
+                    f"expected a JSON object with 'doc_id' and 'text' ({exc})",
+                ) from None
+            yield Document(
+                doc_id=doc_id,
+                title=row.get("title") or "",
+                text=text,
+                source=row.get("source") or str(path),
+                url=row.get("url"),
+                published_at=row.get("published_at"),
+            )
+
+
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise UnreadableDocumentError(
+            str(path), "it looks like a binary file, not text; export it as .txt or .pdf"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableDocumentError(
+            str(path),
+            f"it is not UTF-8 text (byte {exc.start}); re-save it as UTF-8, "
+            "for example with: iconv -f latin1 -t utf-8",
+        ) from None
+
+
+def _first_line_title(text: str, markdown: bool) -> str:
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            if markdown:
+                line = line.lstrip("#").strip()
+            return line if len(line) <= _MAX_TITLE_CHARS else ""
+    return ""
+
+
+def _read_html(html: str) -> tuple[str, str]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "nav", "footer"]):
+        tag.decompose()
+    title = ""
+    if soup.title and soup.title.string:
+        title = soup.title.string.strip()
+    elif (h1 := soup.find("h1")) is not None:
+        title = h1.get_text(" ", strip=True)
+    if soup.title:
+        soup.title.decompose()
+    lines = (
+        re.sub(r"[ \t\r\f\v]+", " ", line).strip()
+        for line in soup.get_text("\n").splitlines()
+    )
+    return title, "\n".join(line for line in lines if line)
+
+
+def _read_pdf(path: Path) -> tuple[str, str]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        pages = [page.extract_text() or "" for page in reader.pages]
+        meta_title = (reader.metadata.title if reader.metadata else None) or ""
+    except (PdfReadError, ValueError, KeyError, OSError) as exc:
+        raise UnreadableDocumentError(
+            str(path), f"the PDF cannot be read ({exc}); is it complete and unencrypted?"
+        ) from None
+    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    if not text:
+        raise UnreadableDocumentError(
+            str(path), "the PDF has no extractable text (a scan? run OCR on it first)"
+        )
+    return meta_title.strip() or _first_line_title(text, markdown=False), text

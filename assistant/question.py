@@ -1,0 +1,120 @@
+"""What a question asks for: its answer type, its content terms and its key terms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .nlp import normalize_term, tokens
+
+PERSON = ("PERSON",)
+AGENT = ("PERSON", "ORG", "NORP")
+ORGANIZATION = ("ORG", "PERSON", "NORP", "GPE")
+PLACE = ("GPE", "LOC", "FAC")
+TIME = ("DATE", "TIME")
+COUNT = ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")
+AMOUNT = ("MONEY", "QUANTITY", "CARDINAL", "PERCENT")
+
+# Nouns that name the answer type after "what"/"which" ("which country", "what year").
+_TYPE_NOUNS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys("year years date day month decade century era period time".split(), TIME),
+    **dict.fromkeys(
+        "country countries city cities town state province region place location continent "
+        "capital island venue stadium site river".split(),
+        PLACE,
+    ),
+    **dict.fromkeys(
+        "company companies organization organisation team club band group firm party "
+        "university school agency airline brand newspaper network manufacturer".split(),
+        ("ORG",),
+    ),
+    **dict.fromkeys(
+        "person man woman president minister king queen leader player actor actress singer "
+        "author writer director ceo founder winner champion chancellor emperor duke pope "
+        "coach captain prime".split(),
+        PERSON,
+    ),
+    **dict.fromkeys("nationality religion ethnicity".split(), ("NORP",)),
+    **dict.fromkeys("language languages".split(), ("LANGUAGE", "NORP")),
+    **dict.fromkeys("percentage percent share proportion".split(), ("PERCENT",)),
+    **dict.fromkeys("price cost amount sum fee salary budget revenue".split(), AMOUNT),
+    **dict.fromkeys("number".split(), COUNT),
+    **dict.fromkeys("award prize title event war battle law treaty".split(), ("EVENT", "WORK_OF_ART", "LAW", "ORG")),
+}
+
+# Words of keyword-style questions ("Super Bowl 2021 location") that name the type.
+_KEYWORD_TYPES: dict[str, tuple[str, ...]] = {
+    "location": PLACE,
+    "venue": PLACE,
+    "date": TIME,
+    "when": TIME,
+    "winner": AGENT,
+    "champion": AGENT,
+    "ceo": PERSON,
+    "founder": PERSON,
+}
+
+_WH = re.compile(
+    r"\b(who|whom|whose|when|where|why|how\s+(?:many|much|long|old|far|big|large|often)|how|which|what)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    wh: str
+    """who, when, where, why, how many, how much, how, which, what, or '' (keyword query)."""
+    expected: tuple[str, ...]
+    """Entity labels a concise answer should have, best first; () when any span will do."""
+    terms: tuple[str, ...]
+    """Normalised content terms, in order, unique."""
+    key_terms: frozenset[str]
+    """Terms a supporting passage must not contradict: numbers, years, proper names."""
+    surface_words: frozenset[str]
+    """Lower-cased words of the question, to keep them out of the answer."""
+
+
+def analyze(text: str) -> Question:
+    match = _WH.search(text)
+    wh = re.sub(r"\s+", " ", match.group(1).lower()) if match else ""
+    words = [surface for _, _, surface in tokens(text)]
+    lower = [w.lower() for w in words]
+    expected = _expected_types(wh, lower, match.end() if match else 0, text)
+    terms = tuple(dict.fromkeys(t for t in (normalize_term(w) for w in words) if t))
+    key_terms = frozenset(
+        normalize_term(w)
+        for i, w in enumerate(words)
+        if normalize_term(w) and (w[0].isdigit() or (w[0].isupper() and i > 0 and lower[i] not in _TYPE_NOUNS))
+    )
+    return Question(text, wh, expected, terms, key_terms, frozenset(lower))
+
+
+def _expected_types(wh: str, lower: list[str], wh_end: int, text: str) -> tuple[str, ...]:
+    if wh in ("who", "whom"):
+        return AGENT
+    if wh == "whose":
+        return PERSON
+    if wh == "when":
+        return TIME
+    if wh == "where":
+        return PLACE
+    if wh == "how many":
+        return COUNT
+    if wh in ("how much", "how big", "how large", "how far"):
+        return AMOUNT
+    if wh in ("how long", "how old", "how often"):
+        return ("DATE", "TIME", "QUANTITY", "CARDINAL")
+    if wh in ("what", "which"):
+        following = [w.lower() for _, _, w in tokens(text[wh_end:])][:4]
+        for word in following:
+            if word in _TYPE_NOUNS:
+                return _TYPE_NOUNS[word]
+            if word not in ("is", "was", "are", "were", "the", "a", "an", "kind", "type", "of", "name"):
+                break
+        return ()
+    if not wh:
+        for word in lower:
+            if word in _KEYWORD_TYPES:
+                return _KEYWORD_TYPES[word]
+    return ()

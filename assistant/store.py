@@ -1,0 +1,274 @@
+"""The vector store: Chroma, embedded on disk by default or a Chroma server over HTTP.
+
+Three collections per corpus: documents (full text, the ground truth of every
+citation), sentences (the unit we rank and cite) and chunks (token-budgeted groups of
+whole sentences, for readers that want passages). Records carry their offsets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from .config import Settings
+from .errors import BackendError, ConfigError, UnknownDocumentError
+from .types import Chunk, Document, DocumentInfo, Entity, Sentence
+
+
+class VectorIndex(Protocol):
+    """Where documents, sentences and chunks with their vectors are kept."""
+
+    def put(
+        self,
+        document: Document,
+        content_hash: str,
+        sentences: Sequence[Sentence],
+        chunks: Sequence[Chunk],
+        sentence_vectors: np.ndarray,
+    ) -> None: ...
+
+    def remove(self, doc_id: str) -> None: ...
+
+    def documents(self) -> list[DocumentInfo]: ...
+
+    def content_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]: ...
+
+    def text(self, doc_id: str) -> str: ...
+
+    def sentences(self) -> Iterator[tuple[Sentence, str]]: ...
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]: ...
+
+    def vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+
+def make_client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.store == "server":
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        except Exception as exc:  # chromadb raises bare ValueError/ConnectError here
+            raise BackendError(
+                f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
+                f"({exc}); start it with: chroma run --host {settings.chroma_host} "
+                f"--port {settings.chroma_port} --path <dir>"
+            ) from exc
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
+
+
+class ChromaIndex:
+    def __init__(self, client: Any, collection: str, embedder_name: str) -> None:
+        self._client = client
+        self._batch = max(1, min(client.get_max_batch_size(), 5000))
+        self._embedder_name = embedder_name
+
+        def open_collection(kind: str) -> Any:
+            col = client.get_or_create_collection(
+                f"{collection}-{kind}",
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": embedder_name},
+            )
+            built_with = (col.metadata or {}).get("embedder")
+            if built_with and built_with != embedder_name:
+                raise ConfigError(
+                    f"collection {collection!r} was built with embedder {built_with!r}, "
+                    f"not {embedder_name!r}: use the same embedder, or a new collection "
+                    "(ASSISTANT_COLLECTION) or data dir"
+                )
+            return col
+
+        self._documents = open_collection("documents")
+        self._sentences = open_collection("sentences")
+        self._chunks = open_collection("chunks")
+
+    def put(
+        self,
+        document: Document,
+        content_hash: str,
+        sentences: Sequence[Sentence],
+        chunks: Sequence[Chunk],
+        sentence_vectors: np.ndarray,
+    ) -> None:
+        self.remove(document.doc_id, missing_ok=True)
+        chunk_vectors = [
+            _mean(sentence_vectors[c.first_sentence : c.last_sentence + 1]) for c in chunks
+        ]
+        self._add(
+            self._sentences,
+            ids=[s.sentence_id for s in sentences],
+            vectors=list(sentence_vectors),
+            texts=[s.text for s in sentences],
+            metadatas=[_sentence_meta(s, document.title) for s in sentences],
+        )
+        self._add(
+            self._chunks,
+            ids=[c.chunk_id for c in chunks],
+            vectors=chunk_vectors,
+            texts=[c.text for c in chunks],
+            metadatas=[_chunk_meta(c) for c in chunks],
+        )
+        # The document record goes last: its presence marks a complete write.
+        meta = {
+            "title": document.title,
+            "source": document.source,
+            "content_hash": content_hash,
+            "added_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "n_sentences": len(sentences),
+            "n_chunks": len(chunks),
+            "n_chars": len(document.text),
+            "url": document.url or "",
+            "published_at": document.published_at or "",
+        }
+        self._add(
+            self._documents,
+            ids=[document.doc_id],
+            vectors=[_mean(sentence_vectors)],
+            texts=[document.text],
+            metadatas=[meta],
+        )
+
+    def _add(self, col: Any, ids: list[str], vectors: list, texts: list[str], metadatas: list) -> None:
+        for begin in range(0, len(ids), self._batch):
+            end = begin + self._batch
+            col.upsert(
+                ids=ids[begin:end],
+                embeddings=[np.asarray(v, dtype=np.float32) for v in vectors[begin:end]],
+                documents=texts[begin:end],
+                metadatas=metadatas[begin:end],
+            )
+
+    def remove(self, doc_id: str, missing_ok: bool = False) -> None:
+        if not missing_ok and not self._documents.get(ids=[doc_id], include=[])["ids"]:
+            raise UnknownDocumentError(
+                f"no document {doc_id!r} in the store; `assistant docs` lists the ids"
+            )
+        self._documents.delete(ids=[doc_id])
+        self._sentences.delete(where={"doc_id": doc_id})
+        self._chunks.delete(where={"doc_id": doc_id})
+
+    def documents(self) -> list[DocumentInfo]:
+        got = self._documents.get(include=["metadatas"])
+        infos = [_info(doc_id, meta) for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True)]
+        return sorted(infos, key=lambda info: (info.added_at, info.doc_id))
+
+    def content_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for begin in range(0, len(doc_ids), self._batch):
+            got = self._documents.get(ids=list(doc_ids[begin : begin + self._batch]), include=["metadatas"])
+            out.update({i: m["content_hash"] for i, m in zip(got["ids"], got["metadatas"], strict=True)})
+        return out
+
+    def text(self, doc_id: str) -> str:
+        got = self._documents.get(ids=[doc_id], include=["documents"])
+        if not got["ids"]:
+            raise UnknownDocumentError(f"no document {doc_id!r} in the store")
+        return got["documents"][0]
+
+    def sentences(self) -> Iterator[tuple[Sentence, str]]:
+        total = self._sentences.count()
+        for offset in range(0, total, self._batch):
+            got = self._sentences.get(
+                include=["documents", "metadatas"], limit=self._batch, offset=offset
+            )
+            for text, meta in zip(got["documents"], got["metadatas"], strict=True):
+                yield _sentence_from(text, meta), meta.get("title", "")
+
+    def chunks(self, doc_id: str) -> list[Chunk]:
+        got = self._chunks.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        chunks = [
+            Chunk(
+                doc_id=doc_id,
+                index=m["index"],
+                start=m["start"],
+                end=m["end"],
+                text=t,
+                first_sentence=m["first_sentence"],
+                last_sentence=m["last_sentence"],
+                n_tokens=m["n_tokens"],
+            )
+            for t, m in zip(got["documents"], got["metadatas"], strict=True)
+        ]
+        return sorted(chunks, key=lambda c: c.index)
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        n = self._sentences.count()
+        if n == 0:
+            return []
+        got = self._sentences.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=min(k, n),
+            include=["distances"],
+        )
+        return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not sentence_ids:
+            return {}
+        got = self._sentences.get(ids=list(sentence_ids), include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+
+
+def _mean(vectors: np.ndarray) -> np.ndarray:
+    if len(vectors) == 0:
+        raise BackendError("cannot store a document without sentences")
+    mean = np.asarray(vectors, dtype=np.float32).mean(axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-12)
+
+
+def _sentence_meta(sentence: Sentence, title: str) -> dict[str, Any]:
+    return {
+        "doc_id": sentence.doc_id,
+        "index": sentence.index,
+        "start": sentence.start,
+        "end": sentence.end,
+        "title": title,
+        "entities": json.dumps([[e.start, e.end, e.label] for e in sentence.entities]),
+    }
+
+
+def _sentence_from(text: str, meta: dict[str, Any]) -> Sentence:
+    start = meta["start"]
+    entities = tuple(
+        Entity(s, e, label, text[s - start : e - start]) for s, e, label in json.loads(meta["entities"])
+    )
+    return Sentence(
+        doc_id=meta["doc_id"], index=meta["index"], start=start, end=meta["end"], text=text, entities=entities
+    )
+
+
+def _chunk_meta(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "doc_id": chunk.doc_id,
+        "index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "first_sentence": chunk.first_sentence,
+        "last_sentence": chunk.last_sentence,
+        "n_tokens": chunk.n_tokens,
+    }
+
+
+def _info(doc_id: str, meta: dict[str, Any]) -> DocumentInfo:
+    return DocumentInfo(
+        doc_id=doc_id,
+        title=meta.get("title", ""),
+        source=meta.get("source", ""),
+        content_hash=meta["content_hash"],
+        added_at=meta.get("added_at", ""),
+        n_sentences=meta.get("n_sentences", 0),
+        n_chunks=meta.get("n_chunks", 0),
+        n_chars=meta.get("n_chars", 0),
+        url=meta.get("url") or None,
+        published_at=meta.get("published_at") or None,
+    )

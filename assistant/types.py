@@ -1,0 +1,147 @@
+"""Value objects that cross module boundaries. All frozen: they are facts, not state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source text as ingested. Offsets everywhere refer to ``text``."""
+
+    doc_id: str
+    title: str
+    text: str
+    source: str = ""
+    url: str | None = None
+    published_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named entity inside a sentence; offsets are relative to the document text."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    entities: tuple[Entity, ...] = ()
+
+    @property
+    def sentence_id(self) -> str:
+        return f"{self.doc_id}::s{self.index}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Whole sentences [first_sentence, last_sentence] of one document, within a token budget."""
+
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    first_sentence: int
+    last_sentence: int
+    n_tokens: int
+
+    @property
+    def chunk_id(self) -> str:
+        return f"{self.doc_id}::c{self.index}"
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What the store knows about an indexed document."""
+
+    doc_id: str
+    title: str
+    source: str
+    content_hash: str
+    added_at: str
+    n_sentences: int
+    n_chunks: int
+    n_chars: int
+    url: str | None = None
+    published_at: str | None = None
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A retrieved sentence with the signals that ranked it."""
+
+    sentence: Sentence
+    title: str
+    score: float
+    dense: float = 0.0
+    lexical: float = 0.0
+    coverage: float = 0.0
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An exact, checkable pointer: ``text == document_text[start:end]``."""
+
+    marker: int
+    doc_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    short: str | None
+    citations: tuple[Citation, ...]
+    refused: bool
+    standalone_question: str = ""
+    retrieved: tuple[ScoredSentence, ...] = ()
+    backend: str = "extractive"
+    latency_ms: float = 0.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()
+    n_sentences: int = 0
+    n_chunks: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.unchanged)} unchanged",
+        ]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped (unsupported type)")
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        return (
+            ", ".join(parts)
+            + f"; {self.n_sentences} sentences, {self.n_chunks} chunks in {self.seconds:.1f}s"
+        )
