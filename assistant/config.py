@@ -61,6 +61,18 @@ class Settings:
     onnx_threads: int = 1
     """Threads for the local embedding model (one is fastest on a 2-core machine)."""
 
+    ui_host: str = "127.0.0.1"
+    """Address the web UI listens on."""
+
+    ui_port: int = 7860
+    """Port of the web UI."""
+
+    ui_username: str | None = None
+    """With ui_password, the web UI asks for this login (Gradio auth)."""
+
+    ui_password: str | None = field(default=None, repr=False)
+    """Password of the web UI login. Never logged."""
+
     openai_api_key: str | None = field(default=None, repr=False)
     """Key for OpenAI embeddings (env OPENAI_API_KEY also works). Never logged."""
 
