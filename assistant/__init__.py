@@ -8,7 +8,17 @@ from .errors import (
     ConfigError,
     UserInputError,
 )
-from .types import Answer, Chunk, Citation, Document, DocumentInfo, IngestReport, ScoredSentence, Sentence, Turn
+from .types import (
+    Answer,
+    Chunk,
+    Citation,
+    Document,
+    DocumentInfo,
+    IngestReport,
+    ScoredSentence,
+    Sentence,
+    Turn,
+)
 
 __all__ = [
     "Answer",

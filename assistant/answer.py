@@ -15,11 +15,18 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .nlp import STOPWORDS, normalize_term, tokens
-from .question import Question
+from .question import TYPE_NOUNS, Question
 from .types import Citation, ScoredSentence, Sentence
 
-MIN_COVERAGE = 0.5
-MAX_PASSAGES = 6
+MIN_COVERAGE = 0.45
+MAX_PASSAGES = 10
+# How much a label further down the expected list is worth: a 'who' question wants a
+# person first, an organisation second.
+TYPE_WEIGHTS = (1.0, 0.6, 0.4, 0.3)
+_RELATIVE_DATE = re.compile(
+    r"\b(today|yesterday|tomorrow|tonight|last|next|this|ago|recently|earlier|later|week|weekend)\b|day$",
+    re.IGNORECASE,
+)
 
 
 class CorpusView(Protocol):
@@ -72,7 +79,7 @@ class ExtractiveAnswerer:
             candidate = _best_span(question, supported)
             if candidate is None:
                 return refusal(question, "no answer span found in the supporting sentences")
-        cited = [candidate.sentence] + [p for p in candidate.support if p is not candidate.sentence][:1]
+        cited = [candidate.sentence, *[p for p in candidate.support if p is not candidate.sentence][:1]]
         citations = tuple(citation(i, p) for i, p in enumerate(cited, start=1))
         markers = "".join(f"[{c.marker}]" for c in citations)
         return Draft(
@@ -113,11 +120,15 @@ def _best_typed(question: Question, passages: list[ScoredSentence], corpus: Corp
     for rank, passage in enumerate(passages):
         sentence = passage.sentence
         anchors = _anchor_positions(question, sentence)
-        pronouns = [start for start, _, w in tokens(sentence.text) if w.lower() in ("he", "she", "his", "her")]
+        pronouns = [
+            start for start, _, w in tokens(sentence.text) if w.lower() in ("he", "she", "his", "her")
+        ]
         for entity in sentence.entities:
             if entity.label not in question.expected or _inside_question(entity.text, question):
                 continue
-            preference = 1.0 - 0.3 * question.expected.index(entity.label)
+            preference = TYPE_WEIGHTS[min(question.expected.index(entity.label), len(TYPE_WEIGHTS) - 1)]
+            if entity.label == "DATE":
+                preference *= _date_specificity(entity.text)
             positions = [entity.start - sentence.start]
             if entity.label == "PERSON":
                 # A personal pronoun next to the question's words stands for a person
@@ -126,7 +137,9 @@ def _best_typed(question: Question, passages: list[ScoredSentence], corpus: Corp
             distance = min((abs(p - a) for p in positions for a in anchors), default=80)
             proximity = 1.0 / (1.0 + distance / 40.0)
             score = passage.score * preference * (0.5 + 0.5 * proximity) * (0.85**rank)
-            surface = _full_name(entity.text, sentence.doc_id, corpus) if entity.label == "PERSON" else entity.text
+            surface = (
+                _full_name(entity.text, sentence.doc_id, corpus) if entity.label == "PERSON" else entity.text
+            )
             key = _key(surface)
             found = by_key.get(key)
             if found is None:
@@ -143,7 +156,9 @@ def _best_span(question: Question, passages: list[ScoredSentence]) -> _Candidate
     passage = passages[0]
     text = passage.sentence.text
     words = tokens(text)
-    matched = [normalize_term(w) in question.terms or w.lower() in question.surface_words for _, _, w in words]
+    matched = [
+        normalize_term(w) in question.terms or w.lower() in question.surface_words for _, _, w in words
+    ]
     if not any(matched):
         return None
     runs: list[tuple[float, int, int]] = []
@@ -163,7 +178,9 @@ def _best_span(question: Question, passages: list[ScoredSentence]) -> _Candidate
         if first <= last:
             length = last - first + 1
             adjacent = (i > 0 and matched[i - 1]) + (j + 1 < len(words) and matched[j + 1])
-            informative = sum(1 for k in range(first, last + 1) if words[k][2][0].isupper() or words[k][2][0].isdigit())
+            informative = sum(
+                1 for k in range(first, last + 1) if words[k][2][0].isupper() or words[k][2][0].isdigit()
+            )
             score = adjacent + 0.3 * min(informative, 3) - 0.08 * max(0, length - 4)
             runs.append((score, first, min(last, first + 9)))
         i = j + 1
@@ -176,18 +193,38 @@ def _best_span(question: Question, passages: list[ScoredSentence]) -> _Candidate
 
 def _anchor_positions(question: Question, sentence: Sentence) -> list[int]:
     return [
-        start for start, _, word in tokens(sentence.text) if normalize_term(word) in question.terms and normalize_term(word)
+        start
+        for start, _, word in tokens(sentence.text)
+        if normalize_term(word) in question.terms and normalize_term(word)
     ]
 
 
 def _inside_question(text: str, question: Question) -> bool:
-    words = [w.lower() for _, _, w in tokens(text)]
-    content = [w for w in words if w not in STOPWORDS]
-    return bool(content) and all(w in question.surface_words or normalize_term(w) in question.terms for w in content)
+    """An entity sharing a content word with the question is what is asked about, not the answer.
+
+    Words naming the answer's type do not count: "10th century" answers "what century".
+    """
+    for _, _, word in tokens(text):
+        lower = word.lower()
+        if lower in STOPWORDS or lower in TYPE_NOUNS:
+            continue
+        if lower in question.surface_words or normalize_term(word) in question.terms:
+            return True
+    return False
+
+
+def _date_specificity(text: str) -> float:
+    """ "May 29, 2020" answers "when" better than "2020", and far better than "last year"."""
+    if _RELATIVE_DATE.search(text):
+        return 0.5
+    has_year = bool(re.search(r"\b(1[0-9]|20)\d\d\b", text))
+    has_day = bool(re.search(r"\b\d{1,2}(st|nd|rd|th)?\b", re.sub(r"\b\d{4}\b", "", text)))
+    has_month = bool(re.search(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", text, re.I))
+    return 0.8 + 0.1 * (has_year + has_month + has_day)
 
 
 def _full_name(surface: str, doc_id: str, corpus: CorpusView) -> str:
-    """"Starmer" -> "Keir Starmer" when the same document names him in full elsewhere."""
+    """ "Starmer" -> "Keir Starmer" when the same document names him in full elsewhere."""
     if " " in surface.strip():
         return surface
     longer = Counter(

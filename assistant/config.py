@@ -80,9 +80,7 @@ class Settings:
     """OpenAI-compatible endpoint (env OPENAI_BASE_URL also works)."""
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, **overrides: Any
-    ) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from ``ASSISTANT_*`` variables, then apply non-None overrides."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
@@ -105,9 +103,7 @@ class Settings:
 
     def validated(self) -> Settings:
         if self.store not in get_args(StoreMode):
-            raise ConfigError(
-                f"store must be one of {get_args(StoreMode)}, not {self.store!r}"
-            )
+            raise ConfigError(f"store must be one of {get_args(StoreMode)}, not {self.store!r}")
         for name in ("top_k", "candidates", "chunk_tokens", "max_question_chars"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
@@ -128,7 +124,6 @@ def _coerce(name: str, hint: Any, value: Any) -> Any:
             return float(value)
     except ValueError:
         raise ConfigError(
-            f"setting {name} expects a number, got {value!r} "
-            f"(check {ENV_PREFIX}{name.upper()})"
+            f"setting {name} expects a number, got {value!r} (check {ENV_PREFIX}{name.upper()})"
         ) from None
     return value

@@ -44,7 +44,9 @@ class Assistant:
         self._ingestor = Ingestor(index, embedder, EntityTagger(), settings)
 
     @classmethod
-    def open(cls, data_dir: str | Path | None = None, settings: Settings | None = None, **overrides: Any) -> Assistant:
+    def open(
+        cls, data_dir: str | Path | None = None, settings: Settings | None = None, **overrides: Any
+    ) -> Assistant:
         """Open (or create) the store. ``data_dir`` and keyword overrides beat the environment."""
         settings = settings or Settings.from_env()
         if data_dir is not None:
@@ -64,7 +66,9 @@ class Assistant:
             self.retriever.invalidate()
         return report
 
-    def ingest_documents(self, documents: Iterable[Document], progress: Progress | bool = False) -> IngestReport:
+    def ingest_documents(
+        self, documents: Iterable[Document], progress: Progress | bool = False
+    ) -> IngestReport:
         report = self._ingestor.ingest_documents(documents, progress)
         if report.added or report.updated:
             self.retriever.invalidate()
@@ -96,7 +100,7 @@ class Assistant:
         turns = [t if isinstance(t, Turn) else Turn(*t) for t in history]
         standalone, query = resolve(question, turns)
         analysed = analyze(standalone)
-        passages = self.retriever.retrieve(analysed, max(self.settings.top_k, 8), query_text=query)
+        passages = self.retriever.retrieve(analysed, max(self.settings.top_k, 10), query_text=query)
         draft: Draft = self.answerer.answer(analysed, passages, self.retriever)
         return Answer(
             question=question,
@@ -105,7 +109,7 @@ class Assistant:
             citations=draft.citations,
             refused=draft.refused,
             standalone_question=standalone,
-            retrieved=tuple(passages[: self.settings.top_k]),
+            retrieved=tuple(passages),
             backend=self.answerer.name,
             latency_ms=(time.perf_counter() - started) * 1000,
             notes=draft.notes,
@@ -121,7 +125,8 @@ class Assistant:
         if len(question) > self.settings.max_question_chars:
             raise QuestionTooLongError(
                 f"the question has {len(question):,} characters; the limit is "
-                f"{self.settings.max_question_chars:,} (ASSISTANT_MAX_QUESTION_CHARS). Ask a shorter question."
+                f"{self.settings.max_question_chars:,} (ASSISTANT_MAX_QUESTION_CHARS). "
+                "Ask a shorter question."
             )
         return question
 

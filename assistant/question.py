@@ -16,30 +16,95 @@ COUNT = ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")
 AMOUNT = ("MONEY", "QUANTITY", "CARDINAL", "PERCENT")
 
 # Nouns that name the answer type after "what"/"which" ("which country", "what year").
-_TYPE_NOUNS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys("year years date day month decade century era period time".split(), TIME),
+TYPE_NOUNS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(
-        "country countries city cities town state province region place location continent "
-        "capital island venue stadium site river".split(),
+        ["year", "years", "date", "day", "month", "decade", "century", "era", "period", "time"], TIME
+    ),
+    **dict.fromkeys(
+        [
+            "country",
+            "countries",
+            "city",
+            "cities",
+            "town",
+            "state",
+            "province",
+            "region",
+            "place",
+            "location",
+            "continent",
+            "capital",
+            "island",
+            "venue",
+            "stadium",
+            "site",
+            "river",
+        ],
         PLACE,
     ),
     **dict.fromkeys(
-        "company companies organization organisation team club band group firm party "
-        "university school agency airline brand newspaper network manufacturer".split(),
+        [
+            "company",
+            "companies",
+            "organization",
+            "organisation",
+            "team",
+            "club",
+            "band",
+            "group",
+            "firm",
+            "party",
+            "university",
+            "school",
+            "agency",
+            "airline",
+            "brand",
+            "newspaper",
+            "network",
+            "manufacturer",
+        ],
         ("ORG",),
     ),
     **dict.fromkeys(
-        "person man woman president minister king queen leader player actor actress singer "
-        "author writer director ceo founder winner champion chancellor emperor duke pope "
-        "coach captain prime".split(),
+        [
+            "person",
+            "man",
+            "woman",
+            "president",
+            "minister",
+            "king",
+            "queen",
+            "leader",
+            "player",
+            "actor",
+            "actress",
+            "singer",
+            "author",
+            "writer",
+            "director",
+            "ceo",
+            "founder",
+            "winner",
+            "champion",
+            "chancellor",
+            "emperor",
+            "duke",
+            "pope",
+            "coach",
+            "captain",
+            "prime",
+        ],
         PERSON,
     ),
-    **dict.fromkeys("nationality religion ethnicity".split(), ("NORP",)),
-    **dict.fromkeys("language languages".split(), ("LANGUAGE", "NORP")),
-    **dict.fromkeys("percentage percent share proportion".split(), ("PERCENT",)),
-    **dict.fromkeys("price cost amount sum fee salary budget revenue".split(), AMOUNT),
-    **dict.fromkeys("number".split(), COUNT),
-    **dict.fromkeys("award prize title event war battle law treaty".split(), ("EVENT", "WORK_OF_ART", "LAW", "ORG")),
+    **dict.fromkeys(["nationality", "religion", "ethnicity"], ("NORP",)),
+    **dict.fromkeys(["language", "languages"], ("LANGUAGE", "NORP")),
+    **dict.fromkeys(["percentage", "percent", "share", "proportion"], ("PERCENT",)),
+    **dict.fromkeys(["price", "cost", "amount", "sum", "fee", "salary", "budget", "revenue"], AMOUNT),
+    **dict.fromkeys(["number"], COUNT),
+    **dict.fromkeys(
+        ["award", "prize", "title", "event", "war", "battle", "law", "treaty"],
+        ("EVENT", "WORK_OF_ART", "LAW", "ORG"),
+    ),
 }
 
 # Words of keyword-style questions ("Super Bowl 2021 location") that name the type.
@@ -53,6 +118,10 @@ _KEYWORD_TYPES: dict[str, tuple[str, ...]] = {
     "ceo": PERSON,
     "founder": PERSON,
 }
+
+_HEAD_PHRASE_END = frozenset(
+    ["of", "in", "on", "at", "for", "from", "to", "by", "with", "did", "does", "do", "has", "have", "had"]
+)
 
 _WH = re.compile(
     r"\b(who|whom|whose|when|where|why|how\s+(?:many|much|long|old|far|big|large|often)|how|which|what)\b",
@@ -85,14 +154,15 @@ def analyze(text: str) -> Question:
     key_terms = frozenset(
         normalize_term(w)
         for i, w in enumerate(words)
-        if normalize_term(w) and (w[0].isdigit() or (w[0].isupper() and i > 0 and lower[i] not in _TYPE_NOUNS))
+        if normalize_term(w) and (w[0].isdigit() or (w[0].isupper() and i > 0 and lower[i] not in TYPE_NOUNS))
     )
     return Question(text, wh, expected, terms, key_terms, frozenset(lower))
 
 
 def _expected_types(wh: str, lower: list[str], wh_end: int, text: str) -> tuple[str, ...]:
     if wh in ("who", "whom"):
-        return AGENT
+        # "Who is the CEO of ..." names a role only a person fills.
+        return PERSON if any(TYPE_NOUNS.get(w) == PERSON for w in lower) else AGENT
     if wh == "whose":
         return PERSON
     if wh == "when":
@@ -106,11 +176,12 @@ def _expected_types(wh: str, lower: list[str], wh_end: int, text: str) -> tuple[
     if wh in ("how long", "how old", "how often"):
         return ("DATE", "TIME", "QUANTITY", "CARDINAL")
     if wh in ("what", "which"):
-        following = [w.lower() for _, _, w in tokens(text[wh_end:])][:4]
-        for word in following:
-            if word in _TYPE_NOUNS:
-                return _TYPE_NOUNS[word]
-            if word not in ("is", "was", "are", "were", "the", "a", "an", "kind", "type", "of", "name"):
+        # The answer's type is named by the first noun of the question's head phrase:
+        # "what year", "what was Tesla's revenue in ...", "the release date of ...".
+        for word in [w.lower() for _, _, w in tokens(text[wh_end:])][:6]:
+            if word in TYPE_NOUNS:
+                return TYPE_NOUNS[word]
+            if word in _HEAD_PHRASE_END:
                 break
         return ()
     if not wh:

@@ -16,8 +16,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-
 from .embeddings import Embedder
 from .lexical import BM25
 from .nlp import terms
@@ -102,7 +100,9 @@ class HybridRetriever:
         dense = dict(self._index.search(vector, self._candidates))
         lexical = dict(table.bm25.top(query_terms, self._candidates))
         rows = {table.row_of[i] for i in dense if i in table.row_of} | set(lexical)
-        missing = [table.sentences[r].sentence_id for r in rows if table.sentences[r].sentence_id not in dense]
+        missing = [
+            table.sentences[r].sentence_id for r in rows if table.sentences[r].sentence_id not in dense
+        ]
         for sentence_id, other in self._index.vectors(missing).items():
             dense[sentence_id] = float(other @ vector)
         all_lexical = table.bm25.scores(query_terms) if rows - set(lexical) else None
@@ -138,7 +138,3 @@ class HybridRetriever:
             )
         scored.sort(key=lambda s: (-s.score, s.sentence.doc_id, s.sentence.index))
         return scored[:k]
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(a @ b)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -22,14 +23,9 @@ from .types import Chunk, Document, DocumentInfo, Entity, Sentence
 class VectorIndex(Protocol):
     """Where documents, sentences and chunks with their vectors are kept."""
 
-    def put(
-        self,
-        document: Document,
-        content_hash: str,
-        sentences: Sequence[Sentence],
-        chunks: Sequence[Chunk],
-        sentence_vectors: np.ndarray,
-    ) -> None: ...
+    def put(self, records: Sequence[DocumentRecord], replace: Sequence[str] = ()) -> None:
+        """Store analysed documents; ``replace`` names ids whose old version goes first."""
+        ...
 
     def remove(self, doc_id: str) -> None: ...
 
@@ -44,6 +40,17 @@ class VectorIndex(Protocol):
     def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]: ...
 
     def vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A document with everything derived from it, ready to store."""
+
+    document: Document
+    content_hash: str
+    sentences: Sequence[Sentence]
+    chunks: Sequence[Chunk]
+    sentence_vectors: np.ndarray
 
 
 def make_client(settings: Settings) -> Any:
@@ -92,50 +99,37 @@ class ChromaIndex:
         self._sentences = open_collection("sentences")
         self._chunks = open_collection("chunks")
 
-    def put(
-        self,
-        document: Document,
-        content_hash: str,
-        sentences: Sequence[Sentence],
-        chunks: Sequence[Chunk],
-        sentence_vectors: np.ndarray,
-    ) -> None:
-        self.remove(document.doc_id, missing_ok=True)
-        chunk_vectors = [
-            _mean(sentence_vectors[c.first_sentence : c.last_sentence + 1]) for c in chunks
-        ]
+    def put(self, records: Sequence[DocumentRecord], replace: Sequence[str] = ()) -> None:
+        for doc_id in replace:
+            self.remove(doc_id, missing_ok=True)
+        sentences = [s for r in records for s in r.sentences]
         self._add(
             self._sentences,
             ids=[s.sentence_id for s in sentences],
-            vectors=list(sentence_vectors),
+            vectors=[v for r in records for v in r.sentence_vectors],
             texts=[s.text for s in sentences],
-            metadatas=[_sentence_meta(s, document.title) for s in sentences],
+            metadatas=[_sentence_meta(s, r.document.title) for r in records for s in r.sentences],
         )
+        chunks = [c for r in records for c in r.chunks]
         self._add(
             self._chunks,
             ids=[c.chunk_id for c in chunks],
-            vectors=chunk_vectors,
+            vectors=[
+                _mean(r.sentence_vectors[c.first_sentence : c.last_sentence + 1])
+                for r in records
+                for c in r.chunks
+            ],
             texts=[c.text for c in chunks],
             metadatas=[_chunk_meta(c) for c in chunks],
         )
-        # The document record goes last: its presence marks a complete write.
-        meta = {
-            "title": document.title,
-            "source": document.source,
-            "content_hash": content_hash,
-            "added_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "n_sentences": len(sentences),
-            "n_chunks": len(chunks),
-            "n_chars": len(document.text),
-            "url": document.url or "",
-            "published_at": document.published_at or "",
-        }
+        # Document records go last: their presence marks a complete write.
+        added_at = datetime.now(UTC).isoformat(timespec="seconds")
         self._add(
             self._documents,
-            ids=[document.doc_id],
-            vectors=[_mean(sentence_vectors)],
-            texts=[document.text],
-            metadatas=[meta],
+            ids=[r.document.doc_id for r in records],
+            vectors=[_mean(r.sentence_vectors) for r in records],
+            texts=[r.document.text for r in records],
+            metadatas=[_document_meta(r, added_at) for r in records],
         )
 
     def _add(self, col: Any, ids: list[str], vectors: list, texts: list[str], metadatas: list) -> None:
@@ -150,9 +144,7 @@ class ChromaIndex:
 
     def remove(self, doc_id: str, missing_ok: bool = False) -> None:
         if not missing_ok and not self._documents.get(ids=[doc_id], include=[])["ids"]:
-            raise UnknownDocumentError(
-                f"no document {doc_id!r} in the store; `assistant docs` lists the ids"
-            )
+            raise UnknownDocumentError(f"no document {doc_id!r} in the store; `assistant docs` lists the ids")
         self._documents.delete(ids=[doc_id])
         self._sentences.delete(where={"doc_id": doc_id})
         self._chunks.delete(where={"doc_id": doc_id})
@@ -178,9 +170,7 @@ class ChromaIndex:
     def sentences(self) -> Iterator[tuple[Sentence, str]]:
         total = self._sentences.count()
         for offset in range(0, total, self._batch):
-            got = self._sentences.get(
-                include=["documents", "metadatas"], limit=self._batch, offset=offset
-            )
+            got = self._sentences.get(include=["documents", "metadatas"], limit=self._batch, offset=offset)
             for text, meta in zip(got["documents"], got["metadatas"], strict=True):
                 yield _sentence_from(text, meta), meta.get("title", "")
 
@@ -216,7 +206,9 @@ class ChromaIndex:
         if not sentence_ids:
             return {}
         got = self._sentences.get(ids=list(sentence_ids), include=["embeddings"])
-        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+        return {
+            i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)
+        }
 
 
 def _mean(vectors: np.ndarray) -> np.ndarray:
@@ -224,6 +216,21 @@ def _mean(vectors: np.ndarray) -> np.ndarray:
         raise BackendError("cannot store a document without sentences")
     mean = np.asarray(vectors, dtype=np.float32).mean(axis=0)
     return mean / max(float(np.linalg.norm(mean)), 1e-12)
+
+
+def _document_meta(record: DocumentRecord, added_at: str) -> dict[str, Any]:
+    document = record.document
+    return {
+        "title": document.title,
+        "source": document.source,
+        "content_hash": record.content_hash,
+        "added_at": added_at,
+        "n_sentences": len(record.sentences),
+        "n_chunks": len(record.chunks),
+        "n_chars": len(document.text),
+        "url": document.url or "",
+        "published_at": document.published_at or "",
+    }
 
 
 def _sentence_meta(sentence: Sentence, title: str) -> dict[str, Any]:

