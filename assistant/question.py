@@ -13,10 +13,15 @@ ORGANIZATION = ("ORG", "PERSON", "NORP", "GPE")
 PLACE = ("GPE", "LOC", "FAC")
 TIME = ("DATE", "TIME")
 COUNT = ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")
+PROPER_NAME = ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "WORK_OF_ART", "PRODUCT", "EVENT")
 AMOUNT = ("MONEY", "QUANTITY", "CARDINAL", "PERCENT")
 
 # Nouns that name the answer type after "what"/"which" ("which country", "what year").
 TYPE_NOUNS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        ["movie", "film", "song", "album", "book", "novel", "show", "series", "painting"], ("WORK_OF_ART",)
+    ),
+    **dict.fromkeys(["name", "named", "called"], PROPER_NAME),
     **dict.fromkeys(
         ["year", "years", "date", "day", "month", "decade", "century", "era", "period", "time"], TIME
     ),
@@ -120,8 +125,23 @@ _KEYWORD_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 _HEAD_PHRASE_END = frozenset(
-    ["of", "in", "on", "at", "for", "from", "to", "by", "with", "did", "does", "do", "has", "have", "had"]
+    ["in", "on", "at", "for", "from", "to", "by", "with", "did", "does", "do", "has", "have", "had"]
 )
+
+_AUXILIARIES = frozenset("did does do is was are were has have had will would can could should".split())  # noqa: SIM905
+_WH_TYPES: dict[str, tuple[str, ...]] = {
+    "whose": PERSON,
+    "when": TIME,
+    "where": PLACE,
+    "how many": COUNT,
+    "how much": AMOUNT,
+    "how big": AMOUNT,
+    "how large": AMOUNT,
+    "how far": AMOUNT,
+    "how long": ("DATE", "TIME", "QUANTITY", "CARDINAL"),
+    "how old": ("DATE", "TIME", "QUANTITY", "CARDINAL"),
+    "how often": ("DATE", "TIME", "QUANTITY", "CARDINAL"),
+}
 
 _WH = re.compile(
     r"\b(who|whom|whose|when|where|why|how\s+(?:many|much|long|old|far|big|large|often)|how|which|what)\b",
@@ -142,6 +162,10 @@ class Question:
     """Terms a supporting passage must not contradict: numbers, years, proper names."""
     surface_words: frozenset[str]
     """Lower-cased words of the question, to keep them out of the answer."""
+    type_word: str = ""
+    """The question word that named the answer type ("century" in "what century"), if any."""
+    subject_answer: bool = False
+    """The answer is the subject of the question's verb ("Who won ...?"), not its object."""
 
 
 def analyze(text: str) -> Question:
@@ -149,43 +173,37 @@ def analyze(text: str) -> Question:
     wh = re.sub(r"\s+", " ", match.group(1).lower()) if match else ""
     words = [surface for _, _, surface in tokens(text)]
     lower = [w.lower() for w in words]
-    expected = _expected_types(wh, lower, match.end() if match else 0, text)
+    after_wh = [w.lower() for _, _, w in tokens(text[match.end() :])] if match else []
+    expected, type_word = _expected_types(wh, lower, after_wh)
     terms = tuple(dict.fromkeys(t for t in (normalize_term(w) for w in words) if t))
     key_terms = frozenset(
         normalize_term(w)
         for i, w in enumerate(words)
         if normalize_term(w) and (w[0].isdigit() or (w[0].isupper() and i > 0 and lower[i] not in TYPE_NOUNS))
     )
-    return Question(text, wh, expected, terms, key_terms, frozenset(lower))
+    subject_answer = bool(after_wh) and wh in ("who", "what", "which") and after_wh[0] not in _AUXILIARIES
+    return Question(text, wh, expected, terms, key_terms, frozenset(lower), type_word, subject_answer)
 
 
-def _expected_types(wh: str, lower: list[str], wh_end: int, text: str) -> tuple[str, ...]:
+def _expected_types(wh: str, lower: list[str], after_wh: list[str]) -> tuple[tuple[str, ...], str]:
+    """The labels the answer should carry, and the question word that named them."""
     if wh in ("who", "whom"):
         # "Who is the CEO of ..." names a role only a person fills.
-        return PERSON if any(TYPE_NOUNS.get(w) == PERSON for w in lower) else AGENT
-    if wh == "whose":
-        return PERSON
-    if wh == "when":
-        return TIME
-    if wh == "where":
-        return PLACE
-    if wh == "how many":
-        return COUNT
-    if wh in ("how much", "how big", "how large", "how far"):
-        return AMOUNT
-    if wh in ("how long", "how old", "how often"):
-        return ("DATE", "TIME", "QUANTITY", "CARDINAL")
+        role = next((w for w in lower if TYPE_NOUNS.get(w) == PERSON), "")
+        return (PERSON, role) if role else (AGENT, "")
+    if wh in _WH_TYPES:
+        return _WH_TYPES[wh], ""
     if wh in ("what", "which"):
         # The answer's type is named by the first noun of the question's head phrase:
         # "what year", "what was Tesla's revenue in ...", "the release date of ...".
-        for word in [w.lower() for _, _, w in tokens(text[wh_end:])][:6]:
+        for word in after_wh[:6]:
             if word in TYPE_NOUNS:
-                return TYPE_NOUNS[word]
+                return TYPE_NOUNS[word], word
             if word in _HEAD_PHRASE_END:
                 break
-        return ()
+        return (), ""
     if not wh:
         for word in lower:
             if word in _KEYWORD_TYPES:
-                return _KEYWORD_TYPES[word]
-    return ()
+                return _KEYWORD_TYPES[word], word
+    return (), ""

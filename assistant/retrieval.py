@@ -26,7 +26,8 @@ from .types import ScoredSentence, Sentence
 WEIGHT_DENSE = 0.40
 WEIGHT_LEXICAL = 0.20
 WEIGHT_COVERAGE = 0.40
-DOCUMENT_COVERAGE_SHARE = 0.35  # of coverage credited for terms found elsewhere in the document
+CONTEXT_COVERAGE_SHARE = 0.35  # of coverage credited for terms found only in nearby sentences
+CONTEXT_WINDOW = 2  # sentences either side, plus the title, that a sentence "knows"
 
 
 class Retriever(Protocol):
@@ -42,6 +43,7 @@ class _Table:
     row_of: dict[str, int]
     term_sets: list[frozenset[str]]
     doc_terms: dict[str, frozenset[str]]
+    title_terms: dict[str, frozenset[str]]
     doc_rows: dict[str, list[int]]
     bm25: BM25
 
@@ -78,6 +80,7 @@ class HybridRetriever:
                     row_of={s.sentence_id: i for i, s in enumerate(sentences)},
                     term_sets=[frozenset(t) for t in term_lists],
                     doc_terms={d: frozenset(t) for d, t in doc_terms.items()},
+                    title_terms={s.doc_id: frozenset(terms(t)) for s, t in rows if s.index == 0 and t},
                     doc_rows=dict(doc_rows),
                     bm25=BM25(term_lists),
                 )
@@ -89,6 +92,18 @@ class HybridRetriever:
 
     def document_terms(self, doc_id: str) -> frozenset[str]:
         return self._load().doc_terms.get(doc_id, frozenset())
+
+    def context_terms(self, sentence: Sentence) -> frozenset[str]:
+        """Terms of the sentence, its neighbours and its document's title."""
+        table = self._load()
+        if CONTEXT_WINDOW < 0:
+            return table.doc_terms.get(sentence.doc_id, frozenset())
+        rows = table.doc_rows.get(sentence.doc_id, [])
+        lo, hi = max(0, sentence.index - CONTEXT_WINDOW), sentence.index + CONTEXT_WINDOW + 1
+        out = set(table.title_terms.get(sentence.doc_id, ()))
+        for row in rows[lo:hi]:
+            out |= table.term_sets[row]
+        return frozenset(out)
 
     def retrieve(self, question: Question, k: int, query_text: str | None = None) -> list[ScoredSentence]:
         table = self._load()
@@ -116,10 +131,10 @@ class HybridRetriever:
             if lex is None:
                 lex = float(all_lexical[row]) if all_lexical is not None else 0.0
             in_sentence = table.term_sets[row]
-            in_document = table.doc_terms.get(sentence.doc_id, frozenset())
+            in_document = self.context_terms(sentence)
             coverage = (
                 sum(
-                    w if t in in_sentence else (DOCUMENT_COVERAGE_SHARE * w if t in in_document else 0.0)
+                    w if t in in_sentence else (CONTEXT_COVERAGE_SHARE * w if t in in_document else 0.0)
                     for t, w in idf.items()
                 )
                 / total_idf
