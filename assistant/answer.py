@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from .nlp import STOPWORDS, EntityTagger, normalize_term, tokens
-from .question import Question
+from .question import PERSON, Question
 from .types import Citation, ScoredSentence, Sentence
 
 MIN_COVERAGE = 0.45
@@ -39,6 +39,8 @@ class CorpusView(Protocol):
     def document_sentences(self, doc_id: str) -> list[Sentence]: ...
 
     def context_terms(self, sentence: Sentence) -> frozenset[str]: ...
+
+    def document_terms(self, doc_id: str) -> frozenset[str]: ...
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ class ExtractiveAnswerer:
 
     def answer(self, question: Question, passages: Sequence[ScoredSentence], corpus: CorpusView) -> Draft:
         supported = [p for p in passages[:MAX_PASSAGES] if _supports(question, p, corpus)]
+        if _AUTHOR_QUESTION.search(question.text) and (byline := _byline(passages, corpus)) is not None:
+            supported, question = [byline], replace(question, expected=PERSON)
         if not supported:
             reason = "no retrieved sentence covers the question" if passages else "the store is empty"
             return refusal(question, reason)
@@ -98,6 +102,31 @@ class ExtractiveAnswerer:
         )
 
 
+_AUTHOR_QUESTION = re.compile(
+    r"\bwho\b.*\b(wrote|written|writes|authored|penned)\b|\b(author|byline|writer)\b", re.IGNORECASE
+)
+_BYLINE_TAIL = re.compile(r"^\s*(?:$|for\b|,|\||–|-|reporting\b)", re.IGNORECASE)
+
+
+def _byline(passages: Sequence[ScoredSentence], corpus: CorpusView) -> ScoredSentence | None:
+    """The byline of the best passage's document: "By Jane Doe" first, or "Jane Doe for X" last."""
+    if not passages:
+        return None
+    best = passages[0]
+    sentences = corpus.document_sentences(best.sentence.doc_id)
+    for sentence in [*sentences[:3], *sentences[-2:]]:
+        if len(sentence.text) > 80:
+            continue
+        for entity in sentence.entities:
+            if entity.label != "PERSON":
+                continue
+            before = sentence.text[: entity.start - sentence.start].strip()
+            after = sentence.text[entity.end - sentence.start :]
+            if before.lower() in ("", "by") and _BYLINE_TAIL.match(after):
+                return ScoredSentence(sentence=sentence, title=best.title, score=best.score, coverage=1.0)
+    return None
+
+
 def citation(marker: int, passage: ScoredSentence) -> Citation:
     s = passage.sentence
     return Citation(marker, s.doc_id, passage.title, s.text, s.start, s.end, round(passage.score, 4))
@@ -115,11 +144,12 @@ def refusal(question: Question, reason: str) -> Draft:
 def _supports(question: Question, passage: ScoredSentence, corpus: CorpusView) -> bool:
     if passage.coverage < MIN_COVERAGE:
         return False
-    in_sentence = {normalize_term(w) for _, _, w in tokens(passage.sentence.text)}
-    in_document = corpus.context_terms(passage.sentence)
-    # Numbers and names of the question must be in the passage's document: "Wimbledon
-    # 2019" is not answered by a page about 2018.
-    return all(t in in_sentence or t in in_document for t in question.key_terms)
+    # The question's numbers must be next to the passage ("Wimbledon 2019" is not answered
+    # by a page about 2018); its names anywhere in the passage's document (a sentence
+    # about "Starmer" answers a question about "Keir Starmer").
+    nearby = corpus.context_terms(passage.sentence)
+    document = corpus.document_terms(passage.sentence.doc_id)
+    return all(t in (nearby if t[0].isdigit() else document) for t in question.key_terms)
 
 
 def _best_typed(question: Question, passages: list[ScoredSentence], corpus: CorpusView) -> _Candidate | None:

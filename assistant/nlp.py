@@ -319,11 +319,17 @@ class EntityTagger:
         """Noun phrases of one sentence, offsets relative to it."""
         doc = self._pipeline()(text, disable=["ner"])
         out = []
-        for chunk in doc.noun_chunks:
+        chunks = list(doc.noun_chunks)
+        for i, chunk in enumerate(chunks):
             governor = chunk.root.head
             if governor.dep_ == "prep":
                 governor = governor.head
-            out.append(Phrase(chunk.start_char, chunk.end_char, governor.idx))
+            end = chunk.end_char
+            # "the provision of additional weapons" is one answer, not "the provision".
+            following = chunks[i + 1] if i + 1 < len(chunks) else None
+            if following is not None and following.start == chunk.end + 1 and doc[chunk.end].lower_ == "of":
+                end = following.end_char
+            out.append(Phrase(chunk.start_char, end, governor.idx))
         return tuple(out)
 
 
@@ -347,7 +353,7 @@ def propagate_entities(
             if label == "PERSON" and " " in surface:
                 surname = surface.rsplit(" ", 1)[1]
                 if len(surname) >= 3 and surname[0].isupper() and surname.isalpha():
-                    votes[surname]["PERSON"] += 1
+                    votes[surname]["PERSON"] += 3  # a full name outweighs one odd tag
     # A name keeps the label most of its mentions got; one odd tag does not spread.
     names = {surface: counts.most_common(1)[0][0] for surface, counts in votes.items()}
     if not names:
@@ -357,7 +363,7 @@ def propagate_entities(
     )
     out = []
     for text, ents in zip(texts, entities, strict=True):
-        merged = list(ents)
+        merged = [(s, e, names.get(text[s:e], label)) for s, e, label in ents]
         for match in pattern.finditer(text):
             if not any(s < match.end() and match.start() < e for s, e, _ in merged):
                 merged.append((match.start(), match.end(), names[match.group(1)]))

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from .embeddings import Embedder
 from .lexical import BM25
-from .nlp import terms
+from .nlp import normalize_term, terms
 from .question import Question
 from .store import VectorIndex
 from .types import ScoredSentence, Sentence
@@ -122,7 +122,9 @@ class HybridRetriever:
             dense[sentence_id] = float(other @ vector)
         all_lexical = table.bm25.scores(query_terms) if rows - set(lexical) else None
         best_lexical = max(lexical.values(), default=0.0) or 1.0
-        idf = {t: table.bm25.idf(t) for t in query_terms}
+        # The word naming the answer type ("which country") is not content to cover.
+        type_term = normalize_term(question.type_word) if question.type_word else ""
+        idf = {t: table.bm25.idf(t) for t in query_terms if t != type_term}
         total_idf = sum(idf.values()) or 1.0
         scored = []
         for row in rows:

@@ -640,4 +640,6 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
         documents_tab.select(list_documents, None, [table, to_remove], **private)
         demo.load(list_documents, None, [table, to_remove], **private)
         gr.api(ask_api, api_name="ask")
-    return demo
+    # Gradio runs one call per event at a time by default: one slow ingest or a streaming
+    # answer would make every other user wait.
+    return demo.queue(default_concurrency_limit=8)
