@@ -27,6 +27,10 @@ TYPE_WEIGHTS = (1.0, 0.6, 0.4, 0.3)
 # "Who won ...?" asks for the subject: a candidate after the question's words in the
 # sentence ("... beats Serena Williams") is less likely the answer than one before it.
 SUBJECT_SIDE_PENALTY = 0.6
+# Who "beats" or "defeats" someone is the subject; the one beaten is not who won.
+_OPPONENT = re.compile(
+    r"\b(?:beat|beats|beating|defeat|defeats|defeated|defeating|over|against|versus|vs\.?)\s+$", re.I
+)
 _RELATIVE_DATE = re.compile(
     r"\b(today|yesterday|tomorrow|tonight|last|next|this|ago|recently|earlier|later|week|weekend)\b|day$",
     re.IGNORECASE,
@@ -177,6 +181,8 @@ def _best_typed(question: Question, passages: list[ScoredSentence], corpus: Corp
             proximity = 1.0 / (1.0 + distance / 40.0)
             if question.subject_answer and not side:
                 proximity *= SUBJECT_SIDE_PENALTY
+            if question.subject_answer and _OPPONENT.search(sentence.text[: entity.start - sentence.start]):
+                proximity *= SUBJECT_SIDE_PENALTY
             score = passage.score * preference * (0.5 + 0.5 * proximity) * (0.85**rank)
             surface = (
                 _full_name(entity.text, sentence.doc_id, corpus) if entity.label == "PERSON" else entity.text
@@ -200,8 +206,9 @@ def _vote(mentions: list[_Candidate]) -> _Candidate | None:
             continue
         for i, (known, candidate) in enumerate(merged):
             if words <= known or known <= words:
-                candidate.score += 0.5 * mention.score
+                # A sentence votes once, however often it repeats the name.
                 if mention.sentence not in candidate.support:
+                    candidate.score += 0.5 * mention.score
                     candidate.support.append(mention.sentence)
                 if known < words:
                     candidate.surface, candidate.sentence = mention.surface, mention.sentence

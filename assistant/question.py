@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .nlp import normalize_term, tokens
 
 PERSON = ("PERSON",)
-AGENT = ("PERSON", "ORG", "NORP")
+AGENT = ("PERSON", "ORG", "NORP", "GPE")
 ORGANIZATION = ("ORG", "PERSON", "NORP", "GPE")
 PLACE = ("GPE", "LOC", "FAC")
 TIME = ("DATE", "TIME")
