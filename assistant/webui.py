@@ -47,7 +47,8 @@ STREAM_STEPS = 40
 STREAM_DELAY_S = 0.015
 
 CSS = """
-.gradio-container { max-width: 1240px !important; margin: 0 auto !important; }
+.gradio-container { max-width: 1240px !important; width: 100% !important; margin: 0 auto !important; }
+.gradio-container .contain { width: 100%; }
 #app-title h1 { margin-bottom: 0.1rem; }
 #app-title p { margin-top: 0; opacity: 0.8; }
 #chat-status:empty { display: none; }
@@ -535,7 +536,7 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
             raise gr.Error(GENERIC_ERROR) from None
         return api_payload(answer, settings.top_k)
 
-    with gr.Blocks(title="News assistant", analytics_enabled=False) as demo:
+    with gr.Blocks(title="News assistant", analytics_enabled=False, fill_width=True) as demo:
         turns_state = gr.State([])
         current = gr.State(-1)
         gr.Markdown(
@@ -598,7 +599,7 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
                     file_count="multiple",
                     file_types=UPLOAD_TYPES,
                     elem_id="upload",
-                    height=140,
+                    height=170,
                 )
                 docs_status = gr.Markdown("", elem_id="docs-status")
                 table = gr.HTML(documents_html([]), elem_id="documents")

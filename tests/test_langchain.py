@@ -22,7 +22,9 @@ def test_embedder_plugs_into_langchain_chroma(seed_bot, tmp_path):
     """Our offline embedder works as the embedding function of a LangChain vector store."""
     client = chromadb.PersistentClient(path=str(tmp_path / "lc"))
     store = Chroma(
-        collection_name="plug-in", embedding_function=as_langchain_embeddings(seed_bot.embedder), client=client
+        collection_name="plug-in",
+        embedding_function=as_langchain_embeddings(seed_bot.embedder),
+        client=client,
     )
     store.add_texts(["Starmer will propose 30,000 troops.", "Brussels prepares €6 billion in aid."])
     best = store.similarity_search("How much aid is Brussels preparing?", k=1)[0]

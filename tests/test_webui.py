@@ -1,0 +1,246 @@
+"""The web UI's pure helpers: formatting, escaping, highlighting. No browser, no model."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from itertools import pairwise
+from pathlib import Path
+
+from assistant import Settings
+from assistant.types import Answer, Citation, DocumentInfo, IngestReport, ScoredSentence, Sentence
+from assistant.webui import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    EXAMPLES,
+    REFUSAL_HINT,
+    answer_markdown,
+    api_payload,
+    display_title,
+    documents_html,
+    error_markdown,
+    format_added,
+    hide_paths,
+    highlight_html,
+    history_pairs,
+    ingest_report_markdown,
+    launch_options,
+    md_escape,
+    passages_markdown,
+    source_choices,
+    stream_prefixes,
+    viewer_html,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+DOC = "Intro line.\nStarmer is slated to travel to Washington <next> week & more. The end."
+SENTENCE = "Starmer is slated to travel to Washington <next> week & more."
+START = DOC.index(SENTENCE)
+END = START + len(SENTENCE)
+
+
+def passage(text: str, doc_id: str = "a.txt", title: str = "Title A", score: float = 0.5) -> ScoredSentence:
+    start = DOC.find(text)
+    return ScoredSentence(Sentence(doc_id, 1, start, start + len(text), text), title, score, 0.25, 1.5)
+
+
+def cited_answer(title: str = "Title A") -> Answer:
+    citation = Citation(1, "a.txt", title, SENTENCE, START, END, 0.75)
+    return Answer(
+        question="Who travels?",
+        text="Keir Starmer [1].",
+        short="Keir Starmer",
+        citations=(citation,),
+        refused=False,
+        standalone_question="Who travels?",
+        retrieved=(passage(SENTENCE, title=title), passage("The end.", title=title, score=0.1)),
+    )
+
+
+def refused_answer() -> Answer:
+    return Answer(
+        question="What is the capital of Peru?",
+        text="The documents don't say what is the capital of Peru.",
+        short=None,
+        citations=(),
+        refused=True,
+        retrieved=(passage("Intro line."), passage("The end.")),
+    )
+
+
+def test_title_falls_back_to_doc_id() -> None:
+    assert display_title("  ", "a.txt") == "a.txt"
+    assert display_title("A title", "a.txt") == "A title"
+
+
+def test_markdown_escape_neutralises_html_links_and_emphasis() -> None:
+    escaped = md_escape("<script>x</script> *bold* [1](http://e) $5")
+    assert "<script>" not in escaped
+    assert "&lt;script&gt;" in escaped
+    assert "\\*bold\\*" in escaped
+    assert "\\[1\\]\\(http" in escaped
+    assert "\\$5" in escaped
+
+
+def test_cited_answer_lists_title_sentence_and_span() -> None:
+    text = answer_markdown(cited_answer(), top_k=5, show_scores=False)
+    assert text.startswith("Keir Starmer \\[1\\].")
+    assert "**Sources**" in text
+    assert "Title A" in text
+    assert "chars 12–73" in text
+    assert "Washington &lt;next&gt; week &amp; more." in text
+    assert "score" not in text
+
+
+def test_scores_are_shown_only_when_asked() -> None:
+    text = answer_markdown(cited_answer(), top_k=5, show_scores=True)
+    assert "score 0.500 · dense 0.250 · lexical 1.50" in text
+
+
+def test_source_without_title_shows_its_doc_id() -> None:
+    answer = cited_answer(title="")
+    assert "*a.txt*" in answer_markdown(answer, top_k=5, show_scores=False)
+    assert source_choices(answer) == [("[1] a.txt · chars 12–73", "1")]
+
+
+def test_refusal_explains_and_offers_closest_passages_as_not_an_answer() -> None:
+    text = answer_markdown(refused_answer(), top_k=5, show_scores=False)
+    assert text.startswith("The documents don't say what is the capital of Peru.")
+    assert REFUSAL_HINT in text
+    assert "Closest passages — not an answer" in text
+    assert "Intro line." in text
+    assert "Sources" not in text
+
+
+def test_passages_are_trimmed_to_top_k() -> None:
+    answer = cited_answer()
+    assert "The end." in passages_markdown(answer, top_k=2, show_scores=False)
+    one = passages_markdown(answer, top_k=1, show_scores=False)
+    assert "Top 1 ranked passages" in one
+    assert "The end." not in one
+    assert "Ask a question" in passages_markdown(None, top_k=3, show_scores=False)
+
+
+def test_stream_prefixes_grow_word_by_word_to_the_full_text() -> None:
+    prefixes = stream_prefixes("Keir Starmer [1].")
+    assert prefixes == ["Keir", "Keir Starmer", "Keir Starmer [1]."]
+    long = " ".join(f"w{i}" for i in range(500))
+    steps = stream_prefixes(long, max_steps=40)
+    assert len(steps) <= 40
+    assert steps[-1] == long
+    assert all(b.startswith(a) for a, b in pairwise(steps))
+    assert stream_prefixes("") == [""]
+
+
+def test_highlight_marks_exact_span_and_escapes_everything() -> None:
+    out = highlight_html(DOC, [(START, END)], current=0)
+    assert '<mark class="current" id="cited">Starmer is slated to travel to Washington &lt;next&gt;' in out
+    assert "<next>" not in out
+    # Unescaping the markup gives back the document unchanged.
+    plain = out.replace('<mark class="current" id="cited">', "").replace("</mark>", "")
+    assert plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&") == DOC
+
+
+def test_highlight_keeps_overlapping_spans_well_formed() -> None:
+    out = highlight_html("abcdefghij", [(2, 6), (4, 8)], current=1)
+    assert out == 'ab<mark>cdef</mark><mark class="current" id="cited">gh</mark>ij'
+    assert highlight_html("abc", [], None) == "abc"
+
+
+def test_viewer_shows_title_meta_and_the_cited_sentence_marked() -> None:
+    out = viewer_html(DOC, cited_answer(), marker=1)
+    assert "<strong>Title A</strong>" in out
+    assert "a.txt · source [1] at chars 12–73" in out
+    assert '<mark class="current" id="cited">Starmer is slated' in out
+
+
+def test_documents_table_is_escaped_and_newest_first() -> None:
+    docs = [
+        DocumentInfo("old.txt", "Old <b>", "old.txt", "h1", "2026-01-01T10:00:00+00:00", 3, 1, 100),
+        DocumentInfo("new.txt", "", "new.txt", "h2", "2026-02-01T10:00:00+00:00", 5, 2, 200),
+    ]
+    out = documents_html(docs)
+    assert "2 documents indexed" in out
+    assert "5 sentences · 2 chunks · added 2026-02-01 10:00 UTC · new.txt" in out
+    assert "Old &lt;b&gt;" in out and "<b>" not in out
+    assert out.index("new.txt") < out.index("old.txt")
+    assert "No documents yet" in documents_html([])
+
+
+def test_added_time_is_short_and_readable() -> None:
+    assert format_added("2026-11-25T16:15:33+00:00") == "2026-11-25 16:15 UTC"
+    assert format_added("yesterday") == "yesterday"
+
+
+def test_ingest_report_names_failures_duplicates_and_additions() -> None:
+    report = IngestReport(
+        added=("new.txt",),
+        unchanged=("same.txt",),
+        failed=(("/tmp/gradio/abc/broken.pdf", "the PDF cannot be read; is it complete?"),),
+        n_sentences=4,
+        n_chunks=1,
+        seconds=0.25,
+    )
+    out = ingest_report_markdown(report)
+    assert "**Added:** new.txt." in out
+    assert "**Already indexed**, nothing changed: same.txt." in out
+    assert "**Could not read broken.pdf:** the PDF cannot be read; is it complete?" in out
+    assert "/tmp/gradio" not in out
+    assert "4 sentences, 1 chunks" in out
+
+
+def test_upload_paths_are_reduced_to_file_names() -> None:
+    message = "nothing to ingest in /tmp/gradio/abc/notes.xyz: supported files are .txt"
+    assert (
+        hide_paths(message, ["/tmp/gradio/abc/notes.xyz"])
+        == "nothing to ingest in notes.xyz: supported files are .txt"
+    )
+
+
+def test_error_message_is_a_readable_sentence() -> None:
+    assert error_markdown("the question is empty") == "**Sorry:** the question is empty."
+
+
+def test_api_payload_is_plain_json() -> None:
+    payload = api_payload(cited_answer(), top_k=1)
+    decoded = json.loads(json.dumps(payload))
+    assert decoded["answer"] == "Keir Starmer [1]."
+    assert decoded["sources"][0]["text"] == SENTENCE
+    assert (decoded["sources"][0]["start"], decoded["sources"][0]["end"]) == (START, END)
+    assert len(decoded["passages"]) == 1
+
+
+def test_history_keeps_the_short_answer() -> None:
+    assert history_pairs([cited_answer(), refused_answer()]) == [
+        ("Who travels?", "Keir Starmer"),
+        ("What is the capital of Peru?", "The documents don't say what is the capital of Peru."),
+    ]
+
+
+def test_login_only_when_both_username_and_password_are_set() -> None:
+    assert launch_options(Settings())["auth"] is None
+    assert launch_options(Settings(ui_username="ann"))["auth"] is None
+    options = launch_options(Settings(ui_username="ann", ui_password="pw", ui_port=9000, max_file_mb=2))
+    assert options["auth"] == ("ann", "pw")
+    assert options["server_port"] == 9000
+    assert options["max_file_size"] == 2_000_000
+
+
+def test_backend_choice_and_examples() -> None:
+    assert DEFAULT_BACKEND in BACKENDS
+    assert "Who proposed 30,000 troops?" in EXAMPLES
+
+
+def test_app_flags_override_the_environment(monkeypatch) -> None:
+    spec = importlib.util.spec_from_file_location("app_under_test", REPO / "app.py")
+    assert spec and spec.loader
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    args = app.parse_args(["--host", "0.0.0.0", "--port", "8123", "--share", "--data-dir", "/tmp/x"])
+    assert (args.host, args.port, args.share, args.data_dir) == ("0.0.0.0", 8123, True, Path("/tmp/x"))
+    monkeypatch.setenv("ASSISTANT_UI_PORT", "7001")
+    settings = Settings.from_env(ui_host=args.host, ui_port=args.port, data_dir=args.data_dir)
+    assert (settings.ui_host, settings.ui_port) == ("0.0.0.0", 8123)
+    defaults = app.parse_args([])
+    assert Settings.from_env(ui_port=defaults.port).ui_port == 7001
+    assert app.CORPUS == REPO / "corpus"
