@@ -94,14 +94,23 @@ class Assistant:
         question = self._check(question)
         return self.retriever.retrieve(analyze(question), k or self.settings.top_k)
 
-    def ask(self, question: str, history: Sequence[Turn] | Sequence[tuple[str, str]] = ()) -> Answer:
-        """Answer ``question``; ``history`` is the conversation before it, oldest first."""
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] | Sequence[tuple[str, str]] = (),
+        top_k: int | None = None,
+    ) -> Answer:
+        """Answer ``question``; ``history`` is the conversation before it, oldest first.
+
+        ``Answer.retrieved`` holds the ranked passages considered: at least ``top_k``
+        (default ``settings.top_k``) and at least the 10 the answerer reads.
+        """
         started = time.perf_counter()
         question = self._check(question)
         turns = [t if isinstance(t, Turn) else Turn(*t) for t in history]
         standalone, query = resolve(question, turns)
         analysed = analyze(standalone)
-        passages = self.retriever.retrieve(analysed, max(self.settings.top_k, 10), query_text=query)
+        passages = self.retriever.retrieve(analysed, max(top_k or self.settings.top_k, 10), query_text=query)
         draft: Draft = self.answerer.answer(analysed, passages, self.retriever)
         return Answer(
             question=question,
