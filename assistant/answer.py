@@ -16,7 +16,7 @@ from typing import Protocol
 
 from .nlp import STOPWORDS, EntityTagger, normalize_term, tokens
 from .question import PERSON, Question
-from .types import Citation, ScoredSentence, Sentence
+from .types import Citation, Entity, ScoredSentence, Sentence
 
 MIN_COVERAGE = 0.45
 MAX_PASSAGES = 10
@@ -148,12 +148,21 @@ def refusal(question: Question, reason: str) -> Draft:
 def _supports(question: Question, passage: ScoredSentence, corpus: CorpusView) -> bool:
     if passage.coverage < MIN_COVERAGE:
         return False
-    # The question's numbers must be next to the passage ("Wimbledon 2019" is not answered
-    # by a page about 2018); its names anywhere in the passage's document (a sentence
-    # about "Starmer" answers a question about "Keir Starmer").
+    # The question's numbers and names must be in or next to the passage ("Wimbledon
+    # 2019" is not answered by a page about 2018, nor "travel to Paris" by a sentence
+    # about Washington); a person may be named in full elsewhere in the document ("Keir"
+    # in "Keir Starmer" for a sentence that only says "Starmer").
     nearby = corpus.context_terms(passage.sentence)
-    document = corpus.document_terms(passage.sentence.doc_id)
-    return all(t in (nearby if t[0].isdigit() else document) for t in question.key_terms)
+    missing = [t for t in question.key_terms if t not in nearby]
+    if not missing:
+        return True
+    people = [
+        {normalize_term(w) for *_, w in tokens(e.text)}
+        for s in corpus.document_sentences(passage.sentence.doc_id)
+        for e in s.entities
+        if e.label == "PERSON"
+    ]
+    return all(any(t in name and name & nearby for name in people) for t in missing)
 
 
 def _best_typed(question: Question, passages: list[ScoredSentence], corpus: CorpusView) -> _Candidate | None:
@@ -165,19 +174,24 @@ def _best_typed(question: Question, passages: list[ScoredSentence], corpus: Corp
             start for start, _, w in tokens(sentence.text) if w.lower() in ("he", "she", "his", "her")
         ]
         for entity in sentence.entities:
-            if entity.label not in question.expected or _inside_question(entity.text, question):
+            if _inside_question(entity.text, question):
                 continue
-            preference = TYPE_WEIGHTS[min(question.expected.index(entity.label), len(TYPE_WEIGHTS) - 1)]
+            if entity.label in question.expected:
+                preference = TYPE_WEIGHTS[min(question.expected.index(entity.label), len(TYPE_WEIGHTS) - 1)]
+            elif _locative(question, sentence, entity):
+                preference = 0.9
+            else:
+                continue
             if entity.label == "DATE":
                 preference *= _date_specificity(entity.text)
+                if question.type_word == "year" and not re.search(r"\b\d{4}\b", entity.text):
+                    preference *= 0.3  # "what year" wants a year, not "February 24"
             positions = [entity.start - sentence.start]
             if entity.label == "PERSON":
                 # A personal pronoun next to the question's words stands for a person
                 # named in the sentence: "Starmer ... he plans to propose".
                 positions += pronouns
-            distance, side = min(
-                ((abs(p - a), p < a) for p in positions for a in anchors), default=(80, True)
-            )
+            distance, side = _distance(positions, anchors)
             proximity = 1.0 / (1.0 + distance / 40.0)
             if question.subject_answer and not side:
                 proximity *= SUBJECT_SIDE_PENALTY
@@ -189,6 +203,14 @@ def _best_typed(question: Question, passages: list[ScoredSentence], corpus: Corp
             )
             mentions.append(_Candidate(_clean(surface), passage, score, entity.label, [passage]))
     return _vote(mentions)
+
+
+def _locative(question: Question, sentence: Sentence, entity: Entity) -> bool:
+    """A name after "to", "in" or "from" is a place, whatever the tagger said ("a visit to Kiev")."""
+    if question.expected[:1] != ("GPE",) or entity.label not in ("PERSON", "ORG"):
+        return False
+    before = sentence.text[: entity.start - sentence.start].split()
+    return bool(before) and before[-1].lower() in ("in", "to", "at", "from", "near", "into")
 
 
 def _vote(mentions: list[_Candidate]) -> _Candidate | None:
@@ -237,7 +259,7 @@ def _best_span(question: Question, passages: list[ScoredSentence], tagger: Entit
         anchors = _anchor_positions(question, passage.sentence)
         if not anchors:
             continue
-        anchor_set = set(anchors)
+        anchor_set = {a for occurrences in anchors.values() for a in occurrences}
         for phrase in tagger.phrases(text):
             surface = text[phrase.start : phrase.end]
             words = tokens(surface)
@@ -247,21 +269,42 @@ def _best_span(question: Question, passages: list[ScoredSentence], tagger: Entit
                 or all(w.lower() in STOPWORDS for *_, w in words)
             ):
                 continue
-            distance = min(abs(phrase.start - a) for a in anchors)
+            distance, _ = _distance([phrase.start], anchors)
             proximity = 1.0 / (1.0 + distance / 40.0)
             attached = 1.3 if phrase.governor in anchor_set else 1.0
+            if question.type_word and question.type_word in surface.lower():
+                attached *= 1.3  # "NATO troops" answers "which troops"
             brevity = 1.0 if len(words) <= 5 else 0.8
             score = passage.score * (0.85**rank) * (0.5 + 0.5 * proximity) * attached * brevity
             mentions.append(_Candidate(_clean(surface), passage, score, "", [passage]))
     return _vote(mentions)
 
 
-def _anchor_positions(question: Question, sentence: Sentence) -> list[int]:
-    return [
-        start
-        for start, _, word in tokens(sentence.text)
-        if normalize_term(word) in question.terms and normalize_term(word)
-    ]
+def _anchor_positions(question: Question, sentence: Sentence) -> dict[str, list[int]]:
+    """Where each of the question's terms occurs in the sentence."""
+    anchors: dict[str, list[int]] = {}
+    for start, _, word in tokens(sentence.text):
+        term = normalize_term(word)
+        if term and term in question.terms:
+            anchors.setdefault(term, []).append(start)
+    return anchors
+
+
+def _distance(positions: list[int], anchors: dict[str, list[int]]) -> tuple[float, bool]:
+    """Mean distance from a candidate to the nearest occurrence of each question term,
+    and whether the candidate comes before the closest one.
+
+    The mean, not the minimum: an answer sits among the question's words, not next to
+    one word that happens to recur ("EU" twice in a sentence about two places).
+    """
+    best = (80.0, True)
+    for p in positions:
+        nearest = [min(occurrences, key=lambda a: abs(p - a)) for occurrences in anchors.values()]
+        if nearest:
+            mean = sum(abs(p - a) for a in nearest) / len(nearest)
+            closest = min(nearest, key=lambda a: abs(p - a))
+            best = min(best, (mean, p < closest))
+    return best
 
 
 def _inside_question(text: str, question: Question) -> bool:

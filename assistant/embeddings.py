@@ -141,7 +141,6 @@ class CachedEmbedder:
     def __init__(self, inner: Embedder, path: Path | None) -> None:
         self.inner = inner
         self.name = inner.name
-        self.dimension = inner.dimension
         self._memory: dict[str, np.ndarray] = {}
         self._db: sqlite3.Connection | None = None
         if path is not None:
@@ -149,6 +148,10 @@ class CachedEmbedder:
             self._db = sqlite3.connect(path, check_same_thread=False)
             self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)")
         self._lock = threading.Lock()
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
 
     def _key(self, text: str) -> str:
         return hashlib.sha1(f"{self.name}\0{text}".encode()).hexdigest()
@@ -187,6 +190,29 @@ class CachedEmbedder:
             self._db = None
 
 
+class LazyEmbedder:
+    """Builds the real embedder on first use, so listing or removing documents never loads a model."""
+
+    def __init__(self, name: str, build: Callable[[], Embedder]) -> None:
+        self.name = name
+        self._build = build
+        self._inner: Embedder | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Embedder:
+        with self._lock:
+            if self._inner is None:
+                self._inner = self._build()
+            return self._inner
+
+    @property
+    def dimension(self) -> int:
+        return self._get().dimension
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self._get().embed(texts)
+
+
 def normalize(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
@@ -222,4 +248,4 @@ def make_embedder(settings: Settings) -> Embedder:
             f"unknown embedder {settings.embedder!r}; choose one of 'local:minilm', 'openai:<model name>'"
         )
     cache = settings.data_dir / "embedding-cache.sqlite" if settings.store == "embedded" else None
-    return CachedEmbedder(factory(model, settings), cache)
+    return CachedEmbedder(LazyEmbedder(settings.embedder, lambda: factory(model, settings)), cache)

@@ -46,10 +46,13 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     if not path.is_file():
         raise QuestionSetError(f"{path}: no such question file")
     questions = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                questions.append(_parse_question(line, f"{path}:{number}"))
+    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise QuestionSetError(f"{path}:{number}: not UTF-8 text; save the file as UTF-8") from None
+        if line.strip():
+            questions.append(_parse_question(line, f"{path}:{number}"))
     if not questions:
         raise QuestionSetError(f"{path}: the file has no questions")
     return questions

@@ -44,10 +44,9 @@ class Ingestor:
         for path in paths:
             path = Path(path)
             if path.is_file() and path.suffix.lower() == ".jsonl":
-                try:
-                    documents.extend(load_jsonl(path))
-                except UnreadableDocumentError as exc:
-                    failed.append((exc.path, exc.reason))
+                loaded, failures = load_jsonl(path)
+                documents.extend(loaded)
+                failed.extend((exc.path, exc.reason) for exc in failures)
                 continue
             files, unsupported = discover(path)
             skipped.extend(str(p) for p in unsupported)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import PathNotFoundError, UnreadableDocumentError
@@ -19,6 +18,10 @@ TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf"}
 _MAX_TITLE_CHARS = 200
+_BLOCK_TAGS = [
+    "p", "div", "section", "article", "header", "main", "aside", "blockquote", "pre", "figure", "figcaption",
+    "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr", "td", "th", "hr",
+]  # fmt: skip
 
 
 def discover(path: Path) -> tuple[list[Path], list[Path]]:
@@ -62,30 +65,52 @@ def load_file(path: Path, doc_id: str, max_bytes: int) -> Document:
     return Document(doc_id=doc_id, title=title or path.stem, text=text, source=str(path))
 
 
-def load_jsonl(path: Path) -> Iterator[Document]:
-    """Documents in the shared eval format: one JSON object a line with doc_id and text."""
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                doc_id, text = str(row["doc_id"]), row["text"]
-                if not isinstance(text, str):
-                    raise TypeError("text is not a string")
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise UnreadableDocumentError(
-                    f"{path}:{number}",
-                    f"expected a JSON object with 'doc_id' and 'text' ({exc})",
-                ) from None
-            yield Document(
-                doc_id=doc_id,
-                title=row.get("title") or "",
-                text=text,
-                source=row.get("source") or str(path),
-                url=row.get("url"),
-                published_at=row.get("published_at"),
-            )
+def load_jsonl(path: Path) -> tuple[list[Document], list[UnreadableDocumentError]]:
+    """Documents in the shared eval format: one JSON object a line with doc_id and text.
+
+    A bad line is reported by its number and skipped; the other lines still load.
+    """
+    try:
+        lines = _decode(path).splitlines()
+    except UnreadableDocumentError as exc:
+        return [], [exc]
+    documents, failures = [], []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            documents.append(_document_from_row(json.loads(line), path))
+        except json.JSONDecodeError as exc:
+            failures.append(UnreadableDocumentError(f"{path}:{number}", f"not valid JSON ({exc.msg})"))
+        except ValueError as exc:
+            failures.append(UnreadableDocumentError(f"{path}:{number}", str(exc)))
+    if not documents and not failures:
+        failures.append(UnreadableDocumentError(str(path), "the file has no documents"))
+    return documents, failures
+
+
+def _document_from_row(row: object, path: Path) -> Document:
+    if not isinstance(row, dict):
+        raise ValueError("expected a JSON object with 'doc_id' and 'text'")
+    doc_id, text = row.get("doc_id"), row.get("text")
+    if not isinstance(doc_id, str | int) or not str(doc_id).strip():
+        raise ValueError("'doc_id' must be a non-empty string")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("'text' must be a non-empty string")
+    optional = {}
+    for key in ("title", "source", "url", "published_at"):
+        value = row.get(key)
+        if value is not None and not isinstance(value, str | int | float):
+            raise ValueError(f"'{key}' must be a string")
+        optional[key] = None if value is None else str(value)
+    return Document(
+        doc_id=str(doc_id).strip(),
+        title=optional["title"] or "",
+        text=text,
+        source=optional["source"] or str(path),
+        url=optional["url"],
+        published_at=optional["published_at"],
+    )
 
 
 def _decode(path: Path) -> str:
@@ -127,7 +152,13 @@ def _read_html(html: str) -> tuple[str, str]:
         title = h1.get_text(" ", strip=True)
     if soup.title:
         soup.title.decompose()
-    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in soup.get_text("\n").splitlines())
+    # Block elements end lines; inline ones (<b>, <a>, <span>) stay inside their sentence.
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    lines = (re.sub(r"\s+", " ", line).strip() for line in soup.get_text().splitlines())
     return title, "\n".join(line for line in lines if line)
 
 

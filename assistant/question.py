@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .nlp import normalize_term, tokens
+from .nlp import STOPWORDS, normalize_term, tokens
 
 PERSON = ("PERSON",)
 AGENT = ("PERSON", "ORG", "NORP", "GPE")
@@ -80,6 +80,28 @@ TYPE_NOUNS: dict[str, tuple[str, ...]] = {
     ),
     **dict.fromkeys(
         [
+            "politician",
+            "official",
+            "lawmaker",
+            "diplomat",
+            "adviser",
+            "advisor",
+            "aide",
+            "spokesman",
+            "spokeswoman",
+            "spokesperson",
+            "journalist",
+            "reporter",
+            "secretary",
+            "commander",
+            "candidate",
+            "senator",
+            "governor",
+            "mayor",
+            "judge",
+            "scientist",
+            "artist",
+            "musician",
             "person",
             "man",
             "woman",
@@ -189,7 +211,11 @@ def analyze(text: str) -> Question:
         for i, w in enumerate(words)
         if normalize_term(w) and (w[0].isdigit() or (w[0].isupper() and i > 0 and lower[i] not in TYPE_NOUNS))
     )
-    subject_answer = bool(after_wh) and wh in ("who", "what", "which") and after_wh[0] not in _AUXILIARIES
+    # "Who won ...", "Which company acquired ...": the verb follows the wh-phrase directly.
+    verb_at = 1 if wh in ("what", "which") and type_word and after_wh[:1] == [type_word] else 0
+    subject_answer = (
+        wh in ("who", "what", "which") and len(after_wh) > verb_at and after_wh[verb_at] not in _AUXILIARIES
+    )
     return Question(text, wh, expected, terms, key_terms, frozenset(lower), type_word, subject_answer)
 
 
@@ -209,6 +235,14 @@ def _expected_types(wh: str, lower: list[str], after_wh: list[str]) -> tuple[tup
                 return TYPE_NOUNS[word], word
             if word in _HEAD_PHRASE_END:
                 break
+        # Otherwise the head noun still names what kind of thing is asked for ("which
+        # troops", "what kind of forces"): a phrase containing it is a candidate, not
+        # an echo of the question.
+        head = after_wh[:4]
+        if len(head) >= 3 and head[0] in ("kind", "type", "sort") and head[1] == "of":
+            return (), head[2]
+        if head and head[0] not in _AUXILIARIES and head[0] not in STOPWORDS:
+            return (), head[0]
         return (), ""
     if not wh:
         for word in lower:

@@ -7,16 +7,17 @@ whole sentences, for readers that want passages). Records carry their offsets.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from .config import Settings
-from .errors import BackendError, ConfigError, UnknownDocumentError
+from .errors import AssistantError, BackendError, ConfigError, UnknownDocumentError
 from .types import Chunk, Document, DocumentInfo, Entity, Sentence
 
 
@@ -35,11 +36,14 @@ class VectorIndex(Protocol):
 
     def text(self, doc_id: str) -> str: ...
 
-    def sentences(self) -> Iterator[tuple[Sentence, str]]: ...
+    def sentences(self) -> list[tuple[Sentence, str]]: ...
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]: ...
 
     def vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,27 @@ class DocumentRecord:
     sentences: Sequence[Sentence]
     chunks: Sequence[Chunk]
     sentence_vectors: np.ndarray
+
+
+def _guarded(action: str) -> Callable[[F], F]:
+    """Chroma and its HTTP client raise many exception types; callers get one BackendError."""
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except AssistantError:
+                raise
+            except Exception as exc:
+                raise BackendError(
+                    f"the vector store failed while {action} ({type(exc).__name__}: {exc}); "
+                    "with a Chroma server, check that it is still running"
+                ) from exc
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def make_client(settings: Settings) -> Any:
@@ -99,7 +124,18 @@ class ChromaIndex:
         self._sentences = open_collection("sentences")
         self._chunks = open_collection("chunks")
 
+    @_guarded("storing documents")
     def put(self, records: Sequence[DocumentRecord], replace: Sequence[str] = ()) -> None:
+        try:
+            self._put(records, replace)
+        except Exception:
+            # No half-written document may stay behind: its sentences would be found
+            # while the document they cite is missing.
+            for record in records:
+                self.remove(record.document.doc_id, missing_ok=True)
+            raise
+
+    def _put(self, records: Sequence[DocumentRecord], replace: Sequence[str]) -> None:
         for doc_id in replace:
             self.remove(doc_id, missing_ok=True)
         sentences = [s for r in records for s in r.sentences]
@@ -142,6 +178,7 @@ class ChromaIndex:
                 metadatas=metadatas[begin:end],
             )
 
+    @_guarded("removing a document")
     def remove(self, doc_id: str, missing_ok: bool = False) -> None:
         if not missing_ok and not self._documents.get(ids=[doc_id], include=[])["ids"]:
             raise UnknownDocumentError(f"no document {doc_id!r} in the store; `assistant docs` lists the ids")
@@ -149,11 +186,13 @@ class ChromaIndex:
         self._sentences.delete(where={"doc_id": doc_id})
         self._chunks.delete(where={"doc_id": doc_id})
 
+    @_guarded("listing documents")
     def documents(self) -> list[DocumentInfo]:
         got = self._documents.get(include=["metadatas"])
         infos = [_info(doc_id, meta) for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True)]
         return sorted(infos, key=lambda info: (info.added_at, info.doc_id))
 
+    @_guarded("looking up documents")
     def content_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         for begin in range(0, len(doc_ids), self._batch):
@@ -161,19 +200,24 @@ class ChromaIndex:
             out.update({i: m["content_hash"] for i, m in zip(got["ids"], got["metadatas"], strict=True)})
         return out
 
+    @_guarded("reading a document")
     def text(self, doc_id: str) -> str:
         got = self._documents.get(ids=[doc_id], include=["documents"])
         if not got["ids"]:
             raise UnknownDocumentError(f"no document {doc_id!r} in the store")
         return got["documents"][0]
 
-    def sentences(self) -> Iterator[tuple[Sentence, str]]:
+    @_guarded("loading sentences")
+    def sentences(self) -> list[tuple[Sentence, str]]:
+        rows = []
         total = self._sentences.count()
         for offset in range(0, total, self._batch):
             got = self._sentences.get(include=["documents", "metadatas"], limit=self._batch, offset=offset)
             for text, meta in zip(got["documents"], got["metadatas"], strict=True):
-                yield _sentence_from(text, meta), meta.get("title", "")
+                rows.append((_sentence_from(text, meta), meta.get("title", "")))
+        return rows
 
+    @_guarded("reading chunks")
     def chunks(self, doc_id: str) -> list[Chunk]:
         got = self._chunks.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
         chunks = [
@@ -191,6 +235,7 @@ class ChromaIndex:
         ]
         return sorted(chunks, key=lambda c: c.index)
 
+    @_guarded("searching")
     def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         n = self._sentences.count()
         if n == 0:
@@ -202,6 +247,7 @@ class ChromaIndex:
         )
         return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
+    @_guarded("reading vectors")
     def vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]:
         if not sentence_ids:
             return {}
