@@ -1,0 +1,129 @@
+"""The `assistant` command line, run as a real subprocess against a private on-disk store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, HEADLINE_QUESTION, SEED_ID, STARMER_SENTENCE, cli_command, cli_env, open_bot
+
+
+def assistant(data_dir: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cli_command(*args), env=cli_env(data_dir), capture_output=True, text=True, timeout=timeout
+    )
+
+
+def assert_clean_error(done: subprocess.CompletedProcess[str]) -> str:
+    """Non-zero exit, no traceback, and one "error: ..." line on stderr; returns that line."""
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stderr, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, done.stderr
+    return errors[0]
+
+
+@pytest.fixture(scope="module")
+def cli_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with corpus/ ingested through `assistant ingest`."""
+    data_dir = tmp_path_factory.mktemp("cli-store")
+    done = assistant(data_dir, "ingest", str(CORPUS))
+    assert done.returncode == 0, done.stderr
+    assert "1 added" in done.stdout and "17 sentences" in done.stdout, done.stdout
+    return data_dir
+
+
+def test_ingest_twice_reports_unchanged(cli_store: Path) -> None:
+    """A second `assistant ingest` of the same folder reports the file unchanged."""
+    done = assistant(cli_store, "ingest", str(CORPUS))
+    assert done.returncode == 0, done.stderr
+    assert "0 added" in done.stdout and "1 unchanged" in done.stdout, done.stdout
+
+
+def test_ask_prints_answer_with_citation(cli_store: Path) -> None:
+    """`assistant ask` prints the answer, the [1] marker, the cited sentence and its character span."""
+    done = assistant(cli_store, "ask", HEADLINE_QUESTION)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Keir Starmer" in out
+    assert "[1]" in out
+    assert STARMER_SENTENCE in out
+    assert "chars 1490–1691" in out, out
+    assert SEED_ID in out
+
+
+def test_ask_json(cli_store: Path) -> None:
+    """`assistant ask --json` prints machine-readable JSON with exact citation offsets."""
+    done = assistant(cli_store, "ask", "--json", HEADLINE_QUESTION)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert "Starmer" in data["short"] and data["refused"] is False
+    first = data["citations"][0]
+    assert (first["doc_id"], first["start"], first["end"], first["text"]) == (
+        SEED_ID,
+        1490,
+        1691,
+        STARMER_SENTENCE,
+    )
+    text = (CORPUS / SEED_ID).read_text(encoding="utf-8")
+    for c in data["citations"]:
+        assert text[c["start"] : c["end"]] == c["text"]
+
+
+def test_docs_lists_documents(cli_store: Path) -> None:
+    """`assistant docs` lists each document with its id, title and counts."""
+    done = assistant(cli_store, "docs")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1
+    fields = lines[0].split("\t")
+    assert fields[0] == SEED_ID
+    assert fields[1].startswith("Zelensky's top aide")
+    assert "17 sentences" in lines[0]
+
+
+def test_empty_question_is_a_clean_error(cli_store: Path) -> None:
+    """An empty question exits non-zero with one 'error: ...' line and no traceback."""
+    line = assert_clean_error(assistant(cli_store, "ask", "  "))
+    assert "empty" in line
+
+
+def test_missing_path_is_a_clean_error(tmp_path: Path) -> None:
+    """Ingesting a path that does not exist exits non-zero with a one-line error naming it."""
+    missing = tmp_path / "nowhere"
+    line = assert_clean_error(assistant(tmp_path / "data", "ingest", str(missing)))
+    assert str(missing) in line
+
+
+def test_ingest_of_only_bad_files_fails(tmp_path: Path) -> None:
+    """Ingesting only unreadable files exits non-zero and names each failed file and why."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "empty.txt").write_bytes(b"")
+    done = assistant(tmp_path / "data", "ingest", str(tmp_path / "docs"))
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "failed: " in done.stderr and "empty.txt" in done.stderr and "empty" in done.stderr
+
+
+def test_remove(tmp_path: Path, shared_embedder) -> None:
+    """`assistant remove ID` removes the document; removing it again is a clean error."""
+    data_dir = tmp_path / "data"
+    open_bot(data_dir, shared_embedder).ingest(CORPUS)  # the same store layout the CLI opens
+    done = assistant(data_dir, "remove", SEED_ID)
+    assert done.returncode == 0, done.stderr
+    assert f"removed {SEED_ID}" in done.stdout
+    docs = assistant(data_dir, "docs")
+    assert docs.returncode == 0 and SEED_ID not in docs.stdout
+    assert "no documents" in docs.stdout
+    line = assert_clean_error(assistant(data_dir, "remove", SEED_ID))
+    assert SEED_ID in line and "assistant docs" in line
+
+
+def test_ask_on_empty_store_warns(tmp_path: Path) -> None:
+    """`assistant ask` on an empty store warns how to add documents and refuses instead of crashing."""
+    done = assistant(tmp_path / "data", "ask", HEADLINE_QUESTION)
+    assert done.returncode == 0, done.stderr
+    assert "assistant ingest" in done.stderr
+    assert "[1]" not in done.stdout
