@@ -308,17 +308,18 @@ def _distance(positions: list[int], anchors: dict[str, list[int]]) -> tuple[floa
 
 
 def _inside_question(text: str, question: Question) -> bool:
-    """An entity sharing a content word with the question is what is asked about, not the answer.
+    """Is this entity what the question asks about, rather than its answer?
 
-    The word naming the answer's type does not count: "10th century" answers "what century".
+    A name sharing any word with the question is the question's subject ("Vladimir
+    Zelensky" for "Zelensky's aide"); a date or number only when all of it is in the
+    question ("2021", but not "July 29, 2021", for "the 2021 NBA draft"). The word
+    naming the answer's type does not count: "10th century" answers "what century".
     """
-    for _, _, word in tokens(text):
-        lower = word.lower()
-        if lower in STOPWORDS or lower == question.type_word:
-            continue
-        if lower in question.surface_words or normalize_term(word) in question.terms:
-            return True
-    return False
+    words = [w for _, _, w in tokens(text) if w.lower() not in STOPWORDS and w.lower() != question.type_word]
+    echoed = [w.lower() in question.surface_words or normalize_term(w) in question.terms for w in words]
+    if any(echoed[i] for i, w in enumerate(words) if not w[0].isdigit()):
+        return True
+    return bool(words) and all(echoed)
 
 
 def _date_specificity(text: str) -> float:

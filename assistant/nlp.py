@@ -227,7 +227,26 @@ IRREGULAR = {
 }
 
 # Initialisms ("U.S.") first, so they are one token; then numbers, then words.
-_TOKEN = re.compile(r"(?:[A-Za-z]\.){2,}|\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+_NUMBER_WORDS = {
+    word: str(value)
+    for value, words in enumerate(
+        [
+            ("zero",), ("one", "first"), ("two", "second"), ("three", "third"), ("four", "fourth"),
+            ("five", "fifth"), ("six", "sixth"), ("seven", "seventh"), ("eight", "eighth"), ("nine", "ninth"),
+            ("ten", "tenth"), ("eleven", "eleventh"), ("twelve", "twelfth"), ("thirteen", "thirteenth"),
+            ("fourteen", "fourteenth"), ("fifteen", "fifteenth"), ("sixteen", "sixteenth"),
+            ("seventeen", "seventeenth"), ("eighteen", "eighteenth"), ("nineteen", "nineteenth"),
+            ("twenty", "twentieth"),
+        ]
+    )
+    for word in words
+}  # fmt: skip
+
+_TOKEN = re.compile(
+    r"(?:[A-Za-z]\.){2,}"  # U.S.
+    r"|\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?"  # 30,000  1.5  4th  1990s
+    r"|[^\W\d_]+(?:['’][^\W\d_]+)*"  # words, with inner apostrophes
+)
 _stemmer_lock = threading.Lock()
 _stemmer = snowballstemmer.stemmer("english")
 
@@ -250,11 +269,15 @@ def normalize_term(surface: str) -> str:
     if word in STOPWORDS or (len(word) < 2 and not word.isalpha()):
         return ""
     word = IRREGULAR.get(word, word)
+    if word in _NUMBER_WORDS:  # "fourth season" matches "season 4"
+        return _NUMBER_WORDS[word]
     with _stemmer_lock:
         return _stemmer.stemWord(word)
 
 
 def _normalize_number(surface: str) -> str:
+    if ordinal := re.fullmatch(r"(\d+)(?:st|nd|rd|th)", surface):
+        return ordinal.group(1)
     if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", surface):
         surface = surface.replace(",", "")
     return surface.rstrip(".,")
