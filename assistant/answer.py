@@ -27,6 +27,7 @@ TYPE_WEIGHTS = (1.0, 0.6, 0.4, 0.3)
 # "Who won ...?" asks for the subject: a candidate after the question's words in the
 # sentence ("... beats Serena Williams") is less likely the answer than one before it.
 SUBJECT_SIDE_PENALTY = 0.6
+OPPONENT_PENALTY = 0.3
 # Who "beats" or "defeats" someone is the subject; the one beaten is not who won.
 _OPPONENT = re.compile(
     r"\b(?:beat|beats|beating|defeat|defeats|defeated|defeating|over|against|versus|vs\.?)\s+$", re.I
@@ -148,10 +149,11 @@ def refusal(question: Question, reason: str) -> Draft:
 def _supports(question: Question, passage: ScoredSentence, corpus: CorpusView) -> bool:
     if passage.coverage < MIN_COVERAGE:
         return False
-    # The question's numbers and names must be in or next to the passage ("Wimbledon
-    # 2019" is not answered by a page about 2018, nor "travel to Paris" by a sentence
-    # about Washington); a person may be named in full elsewhere in the document ("Keir"
-    # in "Keir Starmer" for a sentence that only says "Starmer").
+    # The question's numbers must be in or next to the passage ("Wimbledon 2019" is not
+    # answered by a page about 2018), and so must its names ("travel to Paris" is not
+    # answered by a sentence about Washington), save one in three: questions capitalise
+    # common words too ("the World Cup Final"). A person may be named in full elsewhere
+    # in the document ("Keir" in "Keir Starmer" for a sentence that says "Starmer").
     nearby = corpus.context_terms(passage.sentence)
     missing = [t for t in question.key_terms if t not in nearby]
     if not missing:
@@ -162,7 +164,9 @@ def _supports(question: Question, passage: ScoredSentence, corpus: CorpusView) -
         for e in s.entities
         if e.label == "PERSON"
     ]
-    return all(any(t in name and name & nearby for name in people) for t in missing)
+    unexplained = [t for t in missing if not any(t in name and name & nearby for name in people)]
+    names = [t for t in question.key_terms if not t[0].isdigit()]
+    return not any(t[0].isdigit() for t in unexplained) and len(unexplained) <= len(names) // 3
 
 
 def _best_typed(question: Question, passages: list[ScoredSentence], corpus: CorpusView) -> _Candidate | None:
@@ -196,7 +200,7 @@ def _best_typed(question: Question, passages: list[ScoredSentence], corpus: Corp
             if question.subject_answer and not side:
                 proximity *= SUBJECT_SIDE_PENALTY
             if question.subject_answer and _OPPONENT.search(sentence.text[: entity.start - sentence.start]):
-                proximity *= SUBJECT_SIDE_PENALTY
+                preference *= OPPONENT_PENALTY
             score = passage.score * preference * (0.5 + 0.5 * proximity) * (0.85**rank)
             surface = (
                 _full_name(entity.text, sentence.doc_id, corpus) if entity.label == "PERSON" else entity.text
@@ -217,9 +221,8 @@ def _vote(mentions: list[_Candidate]) -> _Candidate | None:
     """Merge mentions of one answer and add up their evidence.
 
     Mentions merge when one's words are contained in the other's ("Disney" and "The Walt
-    Disney Co.", "2015" and "December 2015"); the merged answer keeps the fuller wording
-    when that wording carries most of the evidence, so a bare "2015" mentioned four times
-    does not outvote "December 2015" by repetition alone.
+    Disney Co.", "2015" and "December 2015"); the answer keeps the wording of its best
+    mention, so a bare "2015" mentioned four times does not outvote "December 2015".
     """
     merged: list[tuple[frozenset[str], _Candidate]] = []
     for mention in sorted(mentions, key=lambda m: -m.score):
@@ -232,9 +235,7 @@ def _vote(mentions: list[_Candidate]) -> _Candidate | None:
                 if mention.sentence not in candidate.support:
                     candidate.score += 0.5 * mention.score
                     candidate.support.append(mention.sentence)
-                if known < words:
-                    candidate.surface, candidate.sentence = mention.surface, mention.sentence
-                    merged[i] = (words, candidate)
+                merged[i] = (known | words, candidate)
                 break
         else:
             merged.append((words, mention))
