@@ -72,6 +72,10 @@ class _Candidate:
     score: float
     label: str
     support: list[ScoredSentence] = field(default_factory=list)
+    best: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.best = self.best or self.score
 
 
 class ExtractiveAnswerer:
@@ -171,6 +175,7 @@ def _supports(question: Question, passage: ScoredSentence, corpus: CorpusView) -
 
 def _best_typed(question: Question, passages: list[ScoredSentence], corpus: CorpusView) -> _Candidate | None:
     mentions: list[_Candidate] = []
+    doc_ids = list(dict.fromkeys(p.sentence.doc_id for p in passages))
     for rank, passage in enumerate(passages):
         sentence = passage.sentence
         anchors = _anchor_positions(question, sentence)
@@ -202,9 +207,10 @@ def _best_typed(question: Question, passages: list[ScoredSentence], corpus: Corp
             if question.subject_answer and _OPPONENT.search(sentence.text[: entity.start - sentence.start]):
                 preference *= OPPONENT_PENALTY
             score = passage.score * preference * (0.5 + 0.5 * proximity) * (0.85**rank)
-            surface = (
-                _full_name(entity.text, sentence.doc_id, corpus) if entity.label == "PERSON" else entity.text
-            )
+            if entity.label == "PERSON":
+                surface = _full_name(entity.text, [sentence.doc_id, *doc_ids], corpus)
+            else:
+                surface = _with_region(entity, sentence)
             mentions.append(_Candidate(_clean(surface), passage, score, entity.label, [passage]))
     return _vote(mentions)
 
@@ -235,11 +241,22 @@ def _vote(mentions: list[_Candidate]) -> _Candidate | None:
                 if mention.sentence not in candidate.support:
                     candidate.score += 0.5 * mention.score
                     candidate.support.append(mention.sentence)
+                if _more_specific_date(mention, candidate):
+                    candidate.surface, candidate.sentence = mention.surface, mention.sentence
                 merged[i] = (known | words, candidate)
                 break
         else:
             merged.append((words, mention))
     return max((c for _, c in merged), key=lambda c: c.score, default=None)
+
+
+def _more_specific_date(mention: _Candidate, candidate: _Candidate) -> bool:
+    """ "December 2015" says more than "2015": it wins when its evidence is half as strong."""
+    return (
+        mention.label == candidate.label == "DATE"
+        and mention.score >= 0.5 * candidate.best
+        and _date_specificity(mention.surface) > _date_specificity(candidate.surface)
+    )
 
 
 def _clean(surface: str) -> str:
@@ -333,17 +350,32 @@ def _date_specificity(text: str) -> float:
     return 0.8 + 0.1 * (has_year + has_month + has_day)
 
 
-def _full_name(surface: str, doc_id: str, corpus: CorpusView) -> str:
-    """ "Starmer" -> "Keir Starmer" when the same document names him in full elsewhere."""
+def _full_name(surface: str, doc_ids: list[str], corpus: CorpusView) -> str:
+    """ "Starmer" -> "Keir Starmer" when the document, or failing that another retrieved
+    document, names him in full."""
     if " " in surface.strip():
         return surface
-    longer = Counter(
-        e.text
-        for s in corpus.document_sentences(doc_id)
-        for e in s.entities
-        if e.label == "PERSON" and e.text.endswith(" " + surface) and len(e.text) <= 40
-    )
-    return longer.most_common(1)[0][0] if longer else surface
+    for doc_id in dict.fromkeys(doc_ids):
+        longer = Counter(
+            e.text
+            for s in corpus.document_sentences(doc_id)
+            for e in s.entities
+            if e.label == "PERSON" and e.text.endswith(" " + surface) and len(e.text) <= 40
+        )
+        if longer:
+            return longer.most_common(1)[0][0]
+    return surface
+
+
+def _with_region(entity: Entity, sentence: Sentence) -> str:
+    """A place followed by its region is one answer: "Tampa, Florida"."""
+    if entity.label != "GPE":
+        return entity.text
+    for other in sentence.entities:
+        gap = sentence.text[entity.end - sentence.start : other.start - sentence.start]
+        if other.label == "GPE" and other.start > entity.end and gap.strip() == ",":
+            return sentence.text[entity.start - sentence.start : other.end - sentence.start]
+    return entity.text
 
 
 def _key(surface: str) -> str:
