@@ -202,13 +202,15 @@ def _best_typed(question: Question, passages: list[ScoredSentence], corpus: Corp
                 positions += pronouns
             distance, side = _distance(positions, anchors)
             proximity = 1.0 / (1.0 + distance / 40.0)
-            if question.subject_answer and not side:
+            if (question.subject_answer and not side) or (question.object_answer and side):
                 proximity *= SUBJECT_SIDE_PENALTY
             if question.subject_answer and _OPPONENT.search(sentence.text[: entity.start - sentence.start]):
                 preference *= OPPONENT_PENALTY
             score = passage.score * preference * (0.5 + 0.5 * proximity) * (0.85**rank)
             if entity.label == "PERSON":
-                surface = _full_name(entity.text, [sentence.doc_id, *doc_ids], corpus)
+                surface = _name_in_sentence(entity, sentence)
+                if surface == entity.text:
+                    surface = _full_name(entity.text, [sentence.doc_id, *doc_ids], corpus)
             else:
                 surface = _with_region(entity, sentence)
             mentions.append(_Candidate(_clean(surface), passage, score, entity.label, [passage]))
@@ -365,6 +367,16 @@ def _full_name(surface: str, doc_ids: list[str], corpus: CorpusView) -> str:
         if longer:
             return longer.most_common(1)[0][0]
     return surface
+
+
+_NAME_TAIL = re.compile(r"^(?: (?:[IVX]{1,4})\b| of (?:[A-Z][\w'’-]+)(?: [A-Z][\w'’-]+)?)")
+
+
+def _name_in_sentence(entity: Entity, sentence: Sentence) -> str:
+    """The tagger cuts names short: "Richard" of "Richard I", "William" of "William of Montreuil"."""
+    end = entity.end - sentence.start
+    tail = _NAME_TAIL.match(sentence.text[end:])
+    return entity.text + tail.group(0) if tail else entity.text
 
 
 def _with_region(entity: Entity, sentence: Sentence) -> str:

@@ -196,6 +196,8 @@ class Question:
     """The question word that named the answer type ("century" in "what century"), if any."""
     subject_answer: bool = False
     """The answer is the subject of the question's verb ("Who won ...?"), not its object."""
+    object_answer: bool = False
+    """The answer is the object of the question's verb ("Who did Emma marry?")."""
 
 
 def analyze(text: str) -> Question:
@@ -216,7 +218,14 @@ def analyze(text: str) -> Question:
     subject_answer = (
         wh in ("who", "what", "which") and len(after_wh) > verb_at and after_wh[verb_at] not in _AUXILIARIES
     )
-    return Question(text, wh, expected, terms, key_terms, frozenset(lower), type_word, subject_answer)
+    object_answer = wh in ("who", "whom", "what", "which") and after_wh[verb_at : verb_at + 1] in (
+        ["did"],
+        ["does"],
+        ["do"],
+    )
+    return Question(
+        text, wh, expected, terms, key_terms, frozenset(lower), type_word, subject_answer, object_answer
+    )
 
 
 def _expected_types(wh: str, lower: list[str], after_wh: list[str]) -> tuple[tuple[str, ...], str]:
