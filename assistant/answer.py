@@ -334,12 +334,24 @@ def _inside_question(text: str, question: Question) -> bool:
     Zelensky" for "Zelensky's aide"); a date or number only when all of it is in the
     question ("2021", but not "July 29, 2021", for "the 2021 NBA draft"). The word
     naming the answer's type does not count: "10th century" answers "what century".
+    A name derived from a question's name echoes it too ("Normandy" for "the Normans").
     """
     words = [w for _, _, w in tokens(text) if w.lower() not in STOPWORDS and w.lower() != question.type_word]
-    echoed = [w.lower() in question.surface_words or normalize_term(w) in question.terms for w in words]
+    echoed = [_echoes(w, question) for w in words]
     if any(echoed[i] for i, w in enumerate(words) if not w[0].isdigit()):
         return True
     return bool(words) and all(echoed)
+
+
+def _echoes(word: str, question: Question) -> bool:
+    lower = word.lower()
+    if lower in question.surface_words or normalize_term(word) in question.terms:
+        return True
+    return (
+        word[0].isupper()
+        and len(lower) >= 5
+        and any(q[:5] == lower[:5] and q[0].isalpha() for q in question.proper_words)
+    )
 
 
 def _date_specificity(text: str) -> float:

@@ -198,6 +198,8 @@ class Question:
     """The answer is the subject of the question's verb ("Who won ...?"), not its object."""
     object_answer: bool = False
     """The answer is the object of the question's verb ("Who did Emma marry?")."""
+    proper_words: frozenset[str] = frozenset()
+    """Lower-cased capitalised words of the question after its first word: its names."""
 
 
 def analyze(text: str) -> Question:
@@ -223,8 +225,18 @@ def analyze(text: str) -> Question:
         ["does"],
         ["do"],
     )
+    proper = frozenset(lower[i] for i, w in enumerate(words) if i > 0 and w[0].isupper())
     return Question(
-        text, wh, expected, terms, key_terms, frozenset(lower), type_word, subject_answer, object_answer
+        text,
+        wh,
+        expected,
+        terms,
+        key_terms,
+        frozenset(lower),
+        type_word,
+        subject_answer,
+        object_answer,
+        proper,
     )
 
 

@@ -101,6 +101,58 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class ClaimCheck:
+    """One sentence of a generated answer and what the verifier found about it.
+
+    ``start``/``end`` locate the sentence in ``Answer.text`` (so a UI can mark it);
+    ``markers`` are the citation markers it carries there.
+    """
+
+    text: str
+    start: int
+    end: int
+    markers: tuple[int, ...]
+    supported: bool
+    reasons: tuple[str, ...] = ()
+    """Why it is not supported: "no citation", "not in its sources: 'Mikhail'", ..."""
+    similarity: float = 0.0
+    """Best cosine similarity between the sentence and the sentences it cites."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The verifier's record for one generated answer: what was checked, what failed, what ran instead."""
+
+    checked: int
+    """Answer sentences that make a claim (and were checked)."""
+    supported: int
+    """Of those, how many their cited sentences support."""
+    claims: tuple[ClaimCheck, ...] = ()
+    dropped_markers: tuple[int, ...] = ()
+    """Markers the model wrote that point to no source; removed from the text."""
+    fallback: str | None = None
+    """None (the model's answer is shown), "extractive" or "refusal" (it was replaced)."""
+    reason: str = ""
+    """Why the fallback ran, or "" when it did not."""
+    draft: str = ""
+    """The model's reply as written, before markers were renumbered or the answer replaced."""
+    threshold: float = 0.0
+    """Similarity a claim needed to count as supported."""
+    error: str | None = None
+    """The backend failure (timeout, 401, 429, ...) when the model could not answer."""
+
+    @property
+    def flagged(self) -> tuple[ClaimCheck, ...]:
+        """Claims of the model's reply that their sources do not support."""
+        return tuple(c for c in self.claims if not c.supported)
+
+    @property
+    def shows_flagged(self) -> bool:
+        """Does the answer shown to the user contain a flagged sentence?"""
+        return self.fallback is None and bool(self.flagged)
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str
@@ -112,6 +164,10 @@ class Answer:
     backend: str = "extractive"
     latency_ms: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    verification: Verification | None = None
+    """The citation verifier's record (LLM answers); None for the extractive answerer."""
+    ttft_ms: float | None = None
+    """Time to the first streamed text, from the question (the whole text at once offline)."""
 
 
 @dataclass(frozen=True)
