@@ -96,6 +96,10 @@ class ExtractiveAnswerer:
             if candidate is None:
                 return refusal(question, f"no {'/'.join(question.expected)} in the supporting sentences")
         else:
+            if question.wh in ("what", "which"):
+                # Only a parse tells "what type of compounds" (asks for compounds) from
+                # "what led to" (asks for a cause); the question's wording alone cannot.
+                question = replace(question, type_word=self.tagger.wh_head(question.text))
             candidate = _best_span(question, supported, self.tagger)
             if candidate is None:
                 return refusal(question, "no answer span found in the supporting sentences")

@@ -18,6 +18,8 @@ from .errors import ConfigError
 
 ENV_PREFIX = "ASSISTANT_"
 StoreMode = Literal["embedded", "server"]
+BACKENDS = ("extractive", "openai")
+"""Answer backends (see ``assistant.core.ANSWERERS``)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,49 @@ class Settings:
     openai_base_url: str | None = None
     """OpenAI-compatible endpoint (env OPENAI_BASE_URL also works)."""
 
+    backend: str = "extractive"
+    """Who writes answers: "extractive" (offline default) or "openai" (any OpenAI-compatible chat
+    endpoint: OpenAI, vLLM, Ollama, llama.cpp). Setting llm_gguf implies "openai"."""
+
+    llm_model: str | None = None
+    """Chat model name sent to the endpoint; default: the GGUF file's name with llm_gguf, else
+    "gpt-4o-mini" (local servers accept any name)."""
+
+    llm_gguf: Path | None = None
+    """A GGUF file: the assistant starts a local llama.cpp server for it on 127.0.0.1 (needs xllamacpp)."""
+
+    llm_threads: int = 1
+    """Threads of the local llama.cpp server (one when anything else runs on a 2-core machine)."""
+
+    llm_timeout: float = 60.0
+    """Seconds to wait for the endpoint: for a response, and between two streamed chunks."""
+
+    llm_total_timeout: float = 180.0
+    """Hard limit in seconds on one whole LLM reply, however slowly it trickles in."""
+
+    llm_max_retries: int = 2
+    """Retries, with exponential backoff, after a 429 (rate limit) or a refused connection."""
+
+    llm_max_tokens: int = 200
+    """Most tokens the model may write per answer."""
+
+    llm_context_tokens: int = 2048
+    """The model's context window in tokens; sources are dropped, lowest ranked first, to fit."""
+
+    llm_sources: int = 6
+    """How many ranked sentences, at most, are offered to the model as numbered sources."""
+
+    llm_temperature: float = 0.0
+    """Sampling temperature for the LLM."""
+
+    verify_threshold: float = 0.45
+    """Cosine similarity (local embedder) a claim needs with its cited sentences to count as supported."""
+
+    @property
+    def llm_configured(self) -> bool:
+        """Is an LLM endpoint (or a GGUF to serve) configured?"""
+        return self.backend == "openai" or bool(self.openai_base_url) or self.llm_gguf is not None
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from ``ASSISTANT_*`` variables, then apply non-None overrides."""
@@ -96,6 +141,9 @@ class Settings:
                 if name not in hints:
                     raise ConfigError(f"unknown setting {name!r}")
                 values[name] = _coerce(name, hints[name], value)
+        # A GGUF file to serve only makes sense with the LLM backend.
+        if values.get("llm_gguf") is not None and "backend" not in values:
+            values["backend"] = "openai"
         return cls(**values).validated()
 
     def replace(self, **changes: Any) -> Settings:
@@ -109,12 +157,26 @@ class Settings:
                 raise ConfigError(f"{name} must be at least 1")
         if self.chunk_overlap_tokens >= self.chunk_tokens:
             raise ConfigError("chunk_overlap_tokens must be smaller than chunk_tokens")
+        if self.backend not in BACKENDS:
+            raise ConfigError(
+                f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r} "
+                "(ASSISTANT_BACKEND, --backend)"
+            )
+        for name in ("llm_max_tokens", "llm_context_tokens", "llm_sources", "llm_threads"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        if self.llm_timeout <= 0 or self.llm_total_timeout <= 0:
+            raise ConfigError("llm_timeout and llm_total_timeout must be positive")
+        if self.llm_max_tokens >= self.llm_context_tokens:
+            raise ConfigError("llm_max_tokens must be smaller than llm_context_tokens")
         return self
 
 
 def _coerce(name: str, hint: Any, value: Any) -> Any:
     if not isinstance(value, str):
-        return Path(value) if hint is Path else value
+        return Path(value) if hint in (Path, Path | None) else value
+    if hint == Path | None:
+        hint = Path
     try:
         if hint is Path:
             return Path(value).expanduser()

@@ -2,22 +2,102 @@
 
 from __future__ import annotations
 
+import re
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from .answer import Answerer, Draft, ExtractiveAnswerer
-from .config import Settings
+from .answer import Answerer, CorpusView, Draft, ExtractiveAnswerer
+from .config import BACKENDS, Settings
 from .conversation import resolve
 from .embeddings import Embedder, make_embedder
-from .errors import EmptyQuestionError, QuestionTooLongError
+from .errors import AssistantError, BackendError, ConfigError, EmptyQuestionError, QuestionTooLongError
 from .ingest import Ingestor, Progress
 from .nlp import EntityTagger
-from .question import analyze
+from .question import Question, analyze
 from .retrieval import HybridRetriever
 from .store import ChromaIndex, VectorIndex, make_client
 from .types import Answer, Chunk, Document, DocumentInfo, IngestReport, ScoredSentence, Turn
+
+
+@runtime_checkable
+class StreamingAnswerer(Protocol):
+    """An answerer that can stream: text deltas, then exactly one final Draft."""
+
+    name: str
+
+    def stream(
+        self, question: Question, passages: Sequence[ScoredSentence], corpus: CorpusView
+    ) -> Iterator[str | Draft]: ...
+
+
+@runtime_checkable
+class Condenser(Protocol):
+    """Rewrites a follow-up into a standalone question (an LLM); raises AssistantError on failure."""
+
+    def condense(self, question: str, history: Sequence[Turn]) -> str: ...
+
+
+AnswererFactory = Callable[[Settings, Embedder, EntityTagger], Answerer]
+
+
+def _extractive(settings: Settings, embedder: Embedder, tagger: EntityTagger) -> Answerer:
+    return ExtractiveAnswerer(tagger)
+
+
+def _openai(settings: Settings, embedder: Embedder, tagger: EntityTagger) -> Answerer:
+    from .llm import LLMAnswerer
+
+    return LLMAnswerer.from_settings(settings, embedder, fallback=ExtractiveAnswerer(tagger))
+
+
+# Answer backends by name (Settings.backend, --backend); adding one is adding an entry.
+ANSWERERS: dict[str, AnswererFactory] = {"extractive": _extractive, "openai": _openai}
+assert set(ANSWERERS) == set(BACKENDS)
+
+
+def make_answerer(name: str, settings: Settings, embedder: Embedder, tagger: EntityTagger) -> Answerer:
+    factory = ANSWERERS.get(name)
+    if factory is None:
+        raise ConfigError(f"unknown answer backend {name!r}; choose one of {', '.join(ANSWERERS)}")
+    return factory(settings, embedder, tagger)
+
+
+class AnswerStream:
+    """An answer as it is written: iterate for text deltas; ``answer`` is final when they end.
+
+    >>> stream = bot.stream("Who proposed 30,000 troops?")
+    >>> for delta in stream:
+    ...     print(delta, end="")
+    >>> stream.answer.citations, stream.answer.verification
+
+    The final ``Answer`` is authoritative: its text has the markers renumbered, and when the
+    verifier rejected the model's reply it is the offline answer or a refusal instead
+    (``answer.verification.fallback`` says which). Reading ``answer`` before the end
+    consumes the rest of the stream.
+    """
+
+    def __init__(self, events: Iterator[str | Answer]) -> None:
+        self._events = events
+        self._answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        for event in self._events:
+            if isinstance(event, Answer):
+                self._answer = event
+            else:
+                yield event
+
+    @property
+    def answer(self) -> Answer:
+        if self._answer is None:
+            for _ in self:
+                pass
+        if self._answer is None:
+            raise BackendError("the answer stream ended without an answer")
+        return self._answer
 
 
 class Assistant:
@@ -40,7 +120,10 @@ class Assistant:
         self.index = index
         self.embedder = embedder
         tagger = EntityTagger()
-        self.answerer: Answerer = answerer or ExtractiveAnswerer(tagger)
+        self._tagger = tagger
+        self.answerer: Answerer = answerer or make_answerer(settings.backend, settings, embedder, tagger)
+        self._answerers: dict[str, Answerer] = {self.answerer.name.partition(":")[0]: self.answerer}
+        self._answerers_lock = threading.Lock()
         self.retriever = HybridRetriever(index, embedder, settings.candidates)
         self._ingestor = Ingestor(index, embedder, tagger, settings)
 
@@ -99,20 +182,58 @@ class Assistant:
         question: str,
         history: Sequence[Turn] | Sequence[tuple[str, str]] = (),
         top_k: int | None = None,
+        backend: str | None = None,
     ) -> Answer:
         """Answer ``question``; ``history`` is the conversation before it, oldest first.
 
         ``Answer.retrieved`` holds the ranked passages considered: at least ``top_k``
-        (default ``settings.top_k``) and at least the 10 the answerer reads.
+        (default ``settings.top_k``) and at least the 10 the answerer reads. ``backend``
+        ("extractive", "openai") overrides the configured answerer for this question.
+        """
+        return self.stream(question, history, top_k, backend).answer
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn] | Sequence[tuple[str, str]] = (),
+        top_k: int | None = None,
+        backend: str | None = None,
+    ) -> AnswerStream:
+        """Like ``ask``, but the answer arrives as text deltas; see ``AnswerStream``.
+
+        Bad questions raise here, before streaming starts; backend failures never escape
+        the stream (an LLM answer falls back to the offline one, with the reason recorded).
         """
         started = time.perf_counter()
         question = self._check(question)
+        answerer = self.answerer_for(backend)
         turns = [t if isinstance(t, Turn) else Turn(*t) for t in history]
-        standalone, query = resolve(question, turns)
+        return AnswerStream(self._events(question, turns, top_k, answerer, started))
+
+    def _events(
+        self, question: str, turns: list[Turn], top_k: int | None, answerer: Answerer, started: float
+    ) -> Iterator[str | Answer]:
+        standalone, query = self._standalone(question, turns, answerer)
         analysed = analyze(standalone)
         passages = self.retriever.retrieve(analysed, max(top_k or self.settings.top_k, 10), query_text=query)
-        draft: Draft = self.answerer.answer(analysed, passages, self.retriever)
-        return Answer(
+        first: float | None = None
+        draft: Draft | None = None
+        if isinstance(answerer, StreamingAnswerer):
+            for item in answerer.stream(analysed, passages, self.retriever):
+                if isinstance(item, Draft):
+                    draft = item
+                    continue
+                if first is None:
+                    first = time.perf_counter()
+                yield item
+        else:
+            draft = answerer.answer(analysed, passages, self.retriever)
+        if draft is None:
+            raise BackendError(f"the {answerer.name} answerer ended without an answer")
+        if first is None:
+            first = time.perf_counter()
+            yield from re.findall(r"\S+\s*", draft.text) or [draft.text]
+        yield Answer(
             question=question,
             text=draft.text,
             short=draft.short,
@@ -120,10 +241,34 @@ class Assistant:
             refused=draft.refused,
             standalone_question=standalone,
             retrieved=tuple(passages),
-            backend=self.answerer.name,
+            backend=answerer.name,
             latency_ms=(time.perf_counter() - started) * 1000,
             notes=draft.notes,
+            verification=getattr(draft, "verification", None),
+            ttft_ms=(first - started) * 1000,
         )
+
+    def _standalone(self, question: str, turns: list[Turn], answerer: Answerer) -> tuple[str, str]:
+        """(standalone question, retrieval query): the offline rules, or the LLM for a follow-up."""
+        standalone, query = resolve(question, turns)
+        if not turns or query == question or not isinstance(answerer, Condenser):
+            return standalone, query
+        try:
+            condensed = answerer.condense(question, turns)
+        except AssistantError:
+            return standalone, query  # the offline rewrite is a fine fallback
+        # The offline query keeps the previous turn's words, so retrieval finds the same
+        # evidence even when the model's rewrite is poor.
+        return condensed, f"{condensed} {query}"
+
+    def answerer_for(self, backend: str | None = None) -> Answerer:
+        """The answerer of a backend ("extractive", "openai"), built on first use."""
+        if backend is None:
+            return self.answerer
+        with self._answerers_lock:
+            if backend not in self._answerers:
+                self._answerers[backend] = make_answerer(backend, self.settings, self.embedder, self._tagger)
+            return self._answerers[backend]
 
     def conversation(self) -> Conversation:
         return Conversation(self)
@@ -141,6 +286,10 @@ class Assistant:
         return question
 
     def close(self) -> None:
+        for answerer in self._answerers.values():
+            close_answerer = getattr(answerer, "close", None)
+            if close_answerer:
+                close_answerer()
         close = getattr(self.embedder, "close", None)
         if close:
             close()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
@@ -22,6 +24,7 @@ from .types import Chunk, Document, Entity, IngestReport, Sentence
 
 Progress = Callable[[int, int], None]
 BATCH_DOCUMENTS = 64
+ENTITY_CACHE_SIZE = 50_000  # sentences; a few MB
 
 
 def content_hash(document: Document) -> str:
@@ -34,6 +37,8 @@ class Ingestor:
     embedder: Embedder
     tagger: EntityTagger
     settings: Settings
+    _entity_cache: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict, init=False, repr=False)
+    _entity_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def ingest_paths(self, paths: Sequence[Path], progress: Progress | bool = False) -> IngestReport:
         """Ingest files, folders and documents.jsonl files; bad files are reported, not fatal."""
@@ -86,34 +91,50 @@ class Ingestor:
         n_sentences = n_chunks = 0
         bar = tqdm(total=len(todo), unit="doc", desc="ingest", disable=progress is not True or len(todo) < 20)
         report_progress = progress if callable(progress) else None
-        for begin in range(0, len(todo), BATCH_DOCUMENTS):
-            batch = todo[begin : begin + BATCH_DOCUMENTS]
-            analysed = self._analyse(batch)
-            vectors = self.embedder.embed([s.text for _, sentences, _ in analysed for s in sentences])
-            row, records = 0, []
-            for document, sentences, chunks in analysed:
-                if not sentences:
-                    failed.append((document.doc_id, "it contains no text"))
-                    continue
-                records.append(
-                    DocumentRecord(
-                        document,
-                        content_hash(document),
-                        sentences,
-                        chunks,
-                        vectors[row : row + len(sentences)],
+        batches = [todo[begin : begin + BATCH_DOCUMENTS] for begin in range(0, len(todo), BATCH_DOCUMENTS)]
+        done = 0
+        # A three-stage pipeline: while the model embeds batch i (onnxruntime, outside the
+        # GIL), one thread analyses batch i+1 (segmentation, NER, chunking) and another
+        # writes batch i-1 to the store, so ingest runs at about the embedder's own speed.
+        # Batches are still written in order, and a failure stops the run as before.
+        with ThreadPoolExecutor(1) as analyser, ThreadPoolExecutor(1) as writer:
+            next_analysis = analyser.submit(self._analyse, batches[0]) if batches else None
+            pending_write: Future[None] | None = None
+            for number in range(len(batches)):
+                assert next_analysis is not None
+                analysed = next_analysis.result()
+                if number + 1 < len(batches):
+                    next_analysis = analyser.submit(self._analyse, batches[number + 1])
+                vectors = self.embedder.embed([s.text for _, sentences, _ in analysed for s in sentences])
+                row, records = 0, []
+                for document, sentences, chunks in analysed:
+                    if not sentences:
+                        failed.append((document.doc_id, "it contains no text"))
+                        continue
+                    records.append(
+                        DocumentRecord(
+                            document,
+                            content_hash(document),
+                            sentences,
+                            chunks,
+                            vectors[row : row + len(sentences)],
+                        )
                     )
+                    row += len(sentences)
+                    (updated if document.doc_id in known else added).append(document.doc_id)
+                    n_sentences += len(sentences)
+                    n_chunks += len(chunks)
+                if pending_write is not None:
+                    pending_write.result()
+                    done = _advance(bar, report_progress, done, len(batches[number - 1]), len(todo))
+                pending_write = writer.submit(
+                    self.index.put,
+                    records,
+                    [r.document.doc_id for r in records if r.document.doc_id in known],
                 )
-                row += len(sentences)
-                (updated if document.doc_id in known else added).append(document.doc_id)
-                n_sentences += len(sentences)
-                n_chunks += len(chunks)
-            self.index.put(
-                records, replace=[r.document.doc_id for r in records if r.document.doc_id in known]
-            )
-            bar.update(len(batch))
-            if report_progress:
-                report_progress(min(begin + len(batch), len(todo)), len(todo))
+            if pending_write is not None:
+                pending_write.result()
+                _advance(bar, report_progress, done, len(batches[-1]), len(todo))
         bar.close()
         return IngestReport(
             added=tuple(added),
@@ -128,7 +149,7 @@ class Ingestor:
     def _analyse(self, documents: list[Document]) -> list[tuple[Document, list[Sentence], list[Chunk]]]:
         spans = [split_sentences(d.text) for d in documents]
         flat = [d.text[s:e] for d, doc_spans in zip(documents, spans, strict=True) for s, e in doc_spans]
-        tagged = iter(self.tagger.entities(flat))
+        tagged = iter(self._entities(flat))
         out = []
         for document, doc_spans in zip(documents, spans, strict=True):
             texts = [document.text[s:e] for s, e in doc_spans]
@@ -149,6 +170,30 @@ class Ingestor:
             )
             out.append((document, sentences, chunks))
         return out
+
+    def _entities(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        """The tagger's entities per text; a text seen before (boilerplate, a re-ingested
+        document's unchanged sentences) is not tagged again. Tagging is per sentence, so
+        a cached result is exactly what the tagger would return."""
+        with self._entity_lock:
+            known = {t: self._entity_cache[t] for t in texts if t in self._entity_cache}
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
+        fresh = dict(zip(todo, self.tagger.entities(todo), strict=True)) if todo else {}
+        with self._entity_lock:
+            for text, entities in fresh.items():
+                if len(self._entity_cache) >= ENTITY_CACHE_SIZE:
+                    del self._entity_cache[next(iter(self._entity_cache))]  # oldest first
+                self._entity_cache[text] = entities
+        known.update(fresh)
+        return [list(known[t]) for t in texts]
+
+
+def _advance(bar: tqdm, progress: Progress | None, done: int, step: int, total: int) -> int:
+    bar.update(step)
+    done += step
+    if progress:
+        progress(min(done, total), total)
+    return done
 
 
 def _unique(documents: Iterable[Document]) -> list[Document]:

@@ -355,6 +355,19 @@ class EntityTagger:
             out.append(Phrase(chunk.start_char, end, governor.idx))
         return tuple(out)
 
+    @lru_cache(maxsize=1024)  # noqa: B019 - one tagger lives as long as the process
+    def wh_head(self, question: str) -> str:
+        """The noun a "what"/"which" determines ("what type of compounds" -> "compounds"), or ''."""
+        for token in self._pipeline()(question, disable=["ner"]):
+            if token.lower_ in ("what", "which") and token.dep_ == "det":
+                head = token.head
+                if head.lower_ in ("kind", "type", "sort", "form"):
+                    nouns = [c for prep in head.children if prep.lower_ == "of" for c in prep.children]
+                    if nouns:
+                        head = nouns[0]
+                return head.lower_
+        return ""
+
 
 def propagate_entities(
     texts: Sequence[str], entities: Sequence[Sequence[tuple[int, int, str]]]

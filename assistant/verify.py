@@ -1,0 +1,378 @@
+"""The citation verifier: every sentence of a generated answer is checked against what it cites.
+
+A model writes ``Keir Starmer proposed it [2].``; the verifier
+
+1. parses the ``[n]`` markers (also ``[1, 3]`` and ``[1-2]``) and maps each to the exact
+   source sentence it numbers (so ``citation.text == document_text[start:end]``); markers
+   that point to no source are dropped from the text and recorded;
+2. renumbers the markers 1..m in order of first appearance, as the rest of the library does;
+3. checks each answer sentence against the sentences it cites: every name, number and date
+   in it must appear there (a surname's first name may come from the same document), and its
+   meaning must be close to one of them (cosine of the local embedder >= threshold);
+4. checks that the supported sentences answer the question asked: what the question is
+   about (its names and numbers) must be covered by a cited sentence, and for "who",
+   "when", "how many" ... questions they must contain a name, date or number that is not
+   already in the question.
+
+The functions here are pure apart from the embedder call; ``LLMAnswerer`` decides what to
+show from the result (the answer, with unsupported sentences flagged, or a fallback).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .embeddings import Embedder
+from .nlp import STOPWORDS, normalize_term, terms, tokens
+from .question import Question
+from .segment import SENTENCE_OPENERS, split_sentences
+from .types import Citation, ClaimCheck, ScoredSentence
+
+# Cosine (all-MiniLM-L6-v2) between an answer sentence and the sentence it cites. Measured on
+# the seed article: faithful paraphrases and short answers put in the context of their
+# question score 0.55-0.95; claims about another sentence of the same article 0.15-0.45.
+DEFAULT_THRESHOLD = 0.45
+# A cited sentence must cover this share of the question (idf-weighted, from retrieval) to
+# count as evidence for it: the extractive answerer's own bar.
+MIN_COVERAGE = 0.45
+
+MARKER = re.compile(r"\s?\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
+_ONLY_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;–-]\s*\d+)*\]\s*[.!?]?)+\s*$")
+_REFUSAL = re.compile(
+    r"\b(?:(?:do|does|did)\s*(?:not|n['’]t)\s+(?:say|mention|contain|state|specify|provide|include)"
+    r"|no information|not (?:mentioned|stated|specified|provided|available)"
+    r"|cannot (?:answer|find|be determined)|can['’]t (?:answer|find)|unable to (?:answer|find|determine)"
+    r"|sources? (?:is|are) silent)\b",
+    re.IGNORECASE,
+)
+# Instructions aimed at the assistant, inside a document: never evidence, never sent as a source.
+INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions?|prompts?|rules|above|previous|prior)\b"
+    r"|\b(?:system prompt|you are now|new instructions|as an ai\b|assistant must|reply only with)",
+    re.IGNORECASE,
+)
+_MONTHS = frozenset(
+    re.findall(
+        r"\w+",
+        "january february march april may june july august september october november december "
+        "jan feb mar apr jun jul aug sep sept oct nov dec "
+        "monday tuesday wednesday thursday friday saturday sunday",
+    )
+)
+# Capitalised words that open a sentence without naming anything.
+_OPENERS = (
+    SENTENCE_OPENERS
+    | STOPWORDS
+    | frozenset(
+        re.findall(
+            r"\w+",
+            "according based yes no sources source however also answer overall in on at by for "
+            "after before during while although since",
+        )
+    )
+)
+_NUMBER_TYPES = {"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}
+_TIME_TYPES = {"DATE", "TIME"}
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What ``verify`` returns: the cleaned text, its citations and one check per claim."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    claims: tuple[ClaimCheck, ...]
+    dropped_markers: tuple[int, ...]
+    refuses: bool
+    """The reply says the sources do not answer (and makes no supported claim)."""
+    answers_question: bool
+    """Some supported claim cites evidence for the question and has the kind of answer it asks for."""
+    why_not: str = ""
+
+    @property
+    def supported(self) -> tuple[ClaimCheck, ...]:
+        return tuple(c for c in self.claims if c.supported)
+
+    def supported_text(self) -> str:
+        """The supported sentences without their markers: the concise answer."""
+        return " ".join(strip_markers(c.text) for c in self.claims if c.supported).strip()
+
+
+def strip_markers(text: str) -> str:
+    return re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", text)).strip()
+
+
+def looks_like_instruction(text: str) -> bool:
+    """Does a source sentence address the assistant ("ignore previous instructions ...")?"""
+    return bool(INJECTION.search(text))
+
+
+def parse_markers(text: str) -> list[tuple[int, int, tuple[int, ...]]]:
+    """(start, end, numbers) of each marker group in ``text``; "[1-3]" is (1, 2, 3)."""
+    out = []
+    for match in MARKER.finditer(text):
+        numbers: list[int] = []
+        for part in re.split(r"\s*[,;]\s*", match.group(1)):
+            if re.search(r"[–-]", part):
+                low, high = (int(x) for x in re.split(r"\s*[–-]\s*", part))
+                numbers.extend(range(low, high + 1) if 0 < high - low < 20 else (low, high))
+            else:
+                numbers.append(int(part))
+        out.append((match.start(), match.end(), tuple(numbers)))
+    return out
+
+
+def renumber(text: str, n_sources: int) -> tuple[str, dict[int, int], tuple[int, ...]]:
+    """Markers rewritten 1..m in order of first use; those outside 1..n_sources removed.
+
+    Returns (new text, {source number: new marker}, dropped source numbers).
+    """
+    mapping: dict[int, int] = {}
+    dropped: list[int] = []
+    pieces: list[str] = []
+    cursor = 0
+    for start, end, numbers in parse_markers(text):
+        pieces.append(text[cursor:start])
+        kept = []
+        for number in dict.fromkeys(numbers):
+            if 1 <= number <= n_sources:
+                mapping.setdefault(number, len(mapping) + 1)
+                kept.append(mapping[number])
+            else:
+                dropped.append(number)
+        if kept:
+            pieces.append(" " + "".join(f"[{m}]" for m in kept))
+        cursor = end
+    pieces.append(text[cursor:])
+    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", "".join(pieces))
+    return cleaned.strip(), mapping, tuple(dropped)
+
+
+def claim_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences of an answer; a sentence of markers only ("[2].") joins the one before it."""
+    spans: list[tuple[int, int]] = []
+    for start, end in split_sentences(text):
+        if spans and _ONLY_MARKERS.match(text[start:end]):
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def facts(claim: str) -> tuple[list[list[str]], list[str]]:
+    """(name runs, numbers) a claim asserts: "Keir Starmer", "30,000", "February", "2022"."""
+    words = tokens(claim)
+    names: list[list[str]] = []
+    numbers: list[str] = []
+    run: list[str] = []
+    for i, (_, _, word) in enumerate(words):
+        if word[0].isdigit():
+            numbers.append(normalize_term(word) or word)
+        is_name = word[0].isupper() and not (i == 0 and word.lower() in _OPENERS)
+        if is_name or (word.lower() in _MONTHS and i > 0):
+            run.append(word)
+            continue
+        if run:
+            names.append(run)
+            run = []
+    if run:
+        names.append(run)
+    return names, numbers
+
+
+def _word_set(text: str) -> set[str]:
+    out = set()
+    for _, _, w in tokens(text):
+        low = w.lower().replace("’", "'")
+        out.add(low)
+        out.add(re.sub(r"'s$", "", low))
+        if w[0].isdigit():
+            out.add(normalize_term(w) or w)
+    return out
+
+
+def missing_facts(claim: str, cited: Sequence[str], documents: Sequence[str]) -> list[str]:
+    """Names and numbers of ``claim`` its cited sentences do not contain.
+
+    A name part may also come from the cited sentences' documents when the whole name is
+    written there and another part of it is in a cited sentence ("Keir" of "Keir Starmer"
+    for a sentence that says "Starmer").
+    """
+    words = set().union(*(_word_set(t) for t in cited)) if cited else set()
+    names, numbers = facts(claim)
+    missing = [n for n in numbers if n not in words]
+    for run in names:
+        parts = [re.sub(r"['’]s$", "", w.lower()) for w in run]
+        absent = [w for w, p in zip(run, parts, strict=True) if p not in words]
+        if not absent:
+            continue
+        phrase = " ".join(run)
+        if len(absent) < len(run) and any(phrase.lower() in d.lower() for d in documents):
+            continue
+        missing.extend(absent)
+    return missing
+
+
+def kind_of_answer(question: Question, claim: str) -> bool:
+    """Does ``claim`` hold the kind of thing the question asks for, beyond the question's own words?"""
+    asked = set(question.surface_words) | set(question.terms)
+    new_numbers = [w for _, _, w in tokens(claim) if w[0].isdigit() and (normalize_term(w) or w) not in asked]
+    names, _ = facts(claim)
+    new_names = [w for run in names for w in run if w.lower() not in asked and normalize_term(w) not in asked]
+    expected = set(question.expected[:1])
+    if expected & _NUMBER_TYPES:
+        return bool(new_numbers) or bool(
+            re.search(r"\b(?:hundreds?|thousands?|millions?|billions?)\b", claim)
+        )
+    if expected & _TIME_TYPES:
+        return (
+            bool(new_numbers)
+            or any(w.lower() in _MONTHS for w in new_names)
+            or bool(re.search(r"\b(?:yesterday|today|last|next|ago|week|month|year)\b", claim, re.I))
+        )
+    if expected:
+        return bool(new_names) or bool(new_numbers)
+    return any(t not in asked for t in terms(claim))
+
+
+class Verifier:
+    """Checks a generated answer against the numbered sources it was written from."""
+
+    def __init__(self, embedder: Embedder, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+
+    def verify(
+        self,
+        question: Question,
+        reply: str,
+        sources: Sequence[ScoredSentence],
+        document_text: dict[str, str] | None = None,
+        covers: Sequence[bool] | None = None,
+    ) -> Checked:
+        """Check ``reply`` (markers number ``sources`` from 1).
+
+        ``document_text`` maps doc ids to their text (for first names written elsewhere in a
+        cited document); ``covers[i]`` says whether source i+1 is evidence for the question
+        (defaults to its retrieval coverage).
+        """
+        documents = document_text or {}
+        covers = list(covers) if covers is not None else [s.coverage >= MIN_COVERAGE for s in sources]
+        text, mapping, dropped = renumber(reply.strip(), len(sources))
+        source_of = {marker: number for number, marker in mapping.items()}
+        citations = tuple(
+            _citation(marker, sources[number - 1]) for marker, number in sorted(source_of.items())
+        )
+        spans = claim_spans(text)
+        pending: list[tuple[int, int, str, tuple[int, ...]]] = []
+        for start, end in spans:
+            sentence = text[start:end]
+            markers = tuple(dict.fromkeys(m for _, _, ms in parse_markers(sentence) for m in ms))
+            pending.append((start, end, sentence, markers))
+        claims_text = [strip_markers(s) for _, _, s, _ in pending]
+        vectors = self._similarities(question, claims_text, pending, sources, source_of)
+        claims: list[ClaimCheck] = []
+        refuses = False
+        for (start, end, sentence, markers), bare, similarity in zip(
+            pending, claims_text, vectors, strict=True
+        ):
+            if not terms(bare):
+                continue  # "Sure!" states nothing
+            if not markers and _REFUSAL.search(bare):
+                refuses = True
+                continue
+            reasons: list[str] = []
+            cited = [sources[source_of[m] - 1] for m in markers]
+            if not cited:
+                reasons.append("no citation")
+            else:
+                injected = [
+                    m for m, c in zip(markers, cited, strict=True) if looks_like_instruction(c.sentence.text)
+                ]
+                if injected:
+                    reasons.append(f"cites an instruction inside a document {injected}")
+                texts = [c.sentence.text for c in cited]
+                docs = [documents[c.sentence.doc_id] for c in cited if c.sentence.doc_id in documents]
+                absent = missing_facts(bare, texts, docs)
+                if absent:
+                    reasons.append("not in its sources: " + ", ".join(repr(a) for a in dict.fromkeys(absent)))
+                if similarity < self.threshold:
+                    reasons.append(
+                        f"meaning too far from its sources ({similarity:.2f} < {self.threshold:.2f})"
+                    )
+            claims.append(
+                ClaimCheck(
+                    text=sentence,
+                    start=start,
+                    end=end,
+                    markers=markers,
+                    supported=not reasons,
+                    reasons=tuple(reasons),
+                    similarity=round(float(similarity), 4),
+                )
+            )
+        answers, why_not = self._answers(question, claims, sources, source_of, covers)
+        return Checked(
+            text=text,
+            citations=citations,
+            claims=tuple(claims),
+            dropped_markers=dropped,
+            refuses=refuses and not any(c.supported for c in claims),
+            answers_question=answers,
+            why_not=why_not,
+        )
+
+    def _similarities(
+        self,
+        question: Question,
+        claims: list[str],
+        pending: list[tuple[int, int, str, tuple[int, ...]]],
+        sources: Sequence[ScoredSentence],
+        source_of: dict[int, int],
+    ) -> list[float]:
+        """Best cosine of each claim (alone, and read as the answer to the question) with what it cites."""
+        cited_numbers = sorted({source_of[m] for *_, markers in pending for m in markers})
+        if not cited_numbers or not claims:
+            return [0.0] * len(claims)
+        row = {n: i for i, n in enumerate(cited_numbers)}
+        texts = [sources[n - 1].sentence.text for n in cited_numbers]
+        vectors = self.embedder.embed([*texts, *claims, *(f"{question.text} {c}" for c in claims)])
+        cited_v = vectors[: len(texts)]
+        alone = vectors[len(texts) : len(texts) + len(claims)]
+        in_context = vectors[len(texts) + len(claims) :]
+        out = []
+        for i, (*_, markers) in enumerate(pending):
+            rows = [row[source_of[m]] for m in markers]
+            if not rows:
+                out.append(0.0)
+                continue
+            sims = np.concatenate([cited_v[rows] @ alone[i], cited_v[rows] @ in_context[i]])
+            out.append(float(sims.max()))
+        return out
+
+    def _answers(
+        self,
+        question: Question,
+        claims: Sequence[ClaimCheck],
+        sources: Sequence[ScoredSentence],
+        source_of: dict[int, int],
+        covers: Sequence[bool],
+    ) -> tuple[bool, str]:
+        supported = [c for c in claims if c.supported]
+        if not supported:
+            return False, "no claim is supported by its citations" if claims else "the reply makes no claim"
+        on_topic = [c for c in supported if any(covers[source_of[m] - 1] for m in c.markers)]
+        if not on_topic:
+            return False, "the supported claims cite no sentence about the question"
+        if not any(kind_of_answer(question, strip_markers(c.text)) for c in on_topic):
+            return False, "the supported claims do not contain the kind of answer the question asks for"
+        return True, ""
+
+
+def _citation(marker: int, passage: ScoredSentence) -> Citation:
+    s = passage.sentence
+    return Citation(marker, s.doc_id, passage.title, s.text, s.start, s.end, round(passage.score, 4))
