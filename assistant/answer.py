@@ -204,7 +204,7 @@ def _best_typed(question: Question, passages: list[ScoredSentence], corpus: Corp
                 # A personal pronoun next to the question's words stands for a person
                 # named in the sentence: "Starmer ... he plans to propose".
                 positions += pronouns
-            distance, side = _distance(positions, anchors)
+            distance, side = _distance(positions, anchors, _verb(question))
             proximity = 1.0 / (1.0 + distance / 40.0)
             if (question.subject_answer and not side) or (question.object_answer and side):
                 proximity *= SUBJECT_SIDE_PENALTY
@@ -293,8 +293,10 @@ def _best_span(question: Question, passages: list[ScoredSentence], tagger: Entit
                 or all(w.lower() in STOPWORDS for *_, w in words)
             ):
                 continue
-            distance, _ = _distance([phrase.start], anchors)
+            distance, before = _distance([phrase.start], anchors, _verb(question))
             proximity = 1.0 / (1.0 + distance / 40.0)
+            if (question.subject_answer and not before) or (question.object_answer and before):
+                proximity *= SUBJECT_SIDE_PENALTY
             attached = 1.3 if phrase.governor in anchor_set else 1.0
             if question.type_word and question.type_word in surface.lower():
                 attached *= 1.3  # "NATO troops" answers "which troops"
@@ -314,9 +316,10 @@ def _anchor_positions(question: Question, sentence: Sentence) -> dict[str, list[
     return anchors
 
 
-def _distance(positions: list[int], anchors: dict[str, list[int]]) -> tuple[float, bool]:
+def _distance(positions: list[int], anchors: dict[str, list[int]], verb: str = "") -> tuple[float, bool]:
     """Mean distance from a candidate to the nearest occurrence of each question term,
-    and whether the candidate comes before the closest one.
+    and whether the candidate comes before the question's verb (or, without one in the
+    sentence, before the closest term).
 
     The mean, not the minimum: an answer sits among the question's words, not next to
     one word that happens to recur ("EU" twice in a sentence about two places).
@@ -326,9 +329,19 @@ def _distance(positions: list[int], anchors: dict[str, list[int]]) -> tuple[floa
         nearest = [min(occurrences, key=lambda a: abs(p - a)) for occurrences in anchors.values()]
         if nearest:
             mean = sum(abs(p - a) for a in nearest) / len(nearest)
-            closest = min(nearest, key=lambda a: abs(p - a))
+            pivot = anchors.get(verb, nearest)
+            closest = min(pivot, key=lambda a: abs(p - a))
             best = min(best, (mean, p < closest))
     return best
+
+
+def _verb(question: Question) -> str:
+    """The question's verb, by position: "Who [won] ...", "What did Lavrov [oppose]?"."""
+    if question.subject_answer and question.terms:
+        return question.terms[0]
+    if question.object_answer and question.terms:
+        return question.terms[-1]
+    return ""
 
 
 def _inside_question(text: str, question: Question) -> bool:
