@@ -3,12 +3,12 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint browser
+.PHONY: setup run test lint browser bench
 
 $(BIN)/assistant: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $@
 
 setup: $(BIN)/assistant
@@ -27,3 +27,7 @@ test: setup browser
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# Quality and speed next to the LangChain tutorial pipeline: bench/results/latest.{md,json} + plots.
+bench: setup
+	$(BIN)/python -m bench $(ARGS)

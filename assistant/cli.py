@@ -46,6 +46,19 @@ def _parser() -> argparse.ArgumentParser:
     group.add_argument("--embedder", help="'local:minilm' or 'openai:<model>' (ASSISTANT_EMBEDDER)")
     group.add_argument("--top-k", type=int, help="sources per answer (ASSISTANT_TOP_K)")
 
+    llm = argparse.ArgumentParser(add_help=False)
+    answers = llm.add_argument_group("LLM answers (default: the offline extractive answerer)")
+    answers.add_argument(
+        "--backend", choices=["extractive", "openai"], help="who writes answers (ASSISTANT_BACKEND)"
+    )
+    answers.add_argument(
+        "--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (OPENAI_BASE_URL)"
+    )
+    answers.add_argument("--model", help="chat model name (ASSISTANT_LLM_MODEL)")
+    answers.add_argument(
+        "--gguf", type=Path, help="serve this GGUF file with a local llama.cpp server (ASSISTANT_LLM_GGUF)"
+    )
+
     parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -53,12 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path)
     ingest.set_defaults(run=_ingest)
 
-    ask = commands.add_parser("ask", parents=[common], help="answer one question with citations")
+    ask = commands.add_parser("ask", parents=[common, llm], help="answer one question with citations")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.set_defaults(run=_ask)
 
-    chat = commands.add_parser("chat", parents=[common], help="interactive chat with follow-up questions")
+    chat = commands.add_parser(
+        "chat", parents=[common, llm], help="interactive chat with follow-up questions"
+    )
     chat.set_defaults(run=_chat)
 
     docs = commands.add_parser("docs", parents=[common], help="list indexed documents")
@@ -68,7 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("doc_ids", nargs="+")
     remove.set_defaults(run=_remove)
 
-    ev = commands.add_parser("eval", parents=[common], help="run a scripted question set and report metrics")
+    ev = commands.add_parser(
+        "eval", parents=[common, llm], help="run a scripted question set and report metrics"
+    )
     ev.add_argument("questions", type=Path, help="questions.jsonl")
     source = ev.add_mutually_exclusive_group()
     source.add_argument("--documents", type=Path, help="documents.jsonl to ingest first")
@@ -82,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
     names = ("data_dir", "store", "chroma_host", "chroma_port", "collection", "embedder", "top_k")
     overrides = {name: getattr(args, name, None) for name in names}
+    overrides["backend"] = getattr(args, "backend", None)
+    overrides["openai_base_url"] = getattr(args, "base_url", None)
+    overrides["llm_model"] = getattr(args, "model", None)
+    overrides["llm_gguf"] = getattr(args, "gguf", None)
+    if overrides["openai_base_url"] and not overrides["backend"]:
+        overrides["backend"] = "openai"  # --base-url alone means: answer with that endpoint
     overrides.update(extra)
     return Settings.from_env(**overrides)
 
@@ -162,7 +185,7 @@ def _eval(args: argparse.Namespace) -> int:
         if source:
             print(bot.ingest(source, progress=True).summary(), file=sys.stderr)
         scored = evaluation.run(bot, questions)
-    summary = evaluation.report(scored)
+    summary = evaluation.report(scored, verification=bot.settings.backend == "openai" or None)
     evaluation.write(args.out, scored, summary)
     print(evaluation.format_table(summary))
     print(f"\nwrote {args.out / 'report.json'} and {args.out / 'results.jsonl'}")
@@ -181,6 +204,16 @@ def _warn_if_empty(bot: Assistant) -> None:
 
 def format_answer(answer: Answer) -> str:
     lines = [answer.text]
+    v = answer.verification
+    if v is not None:
+        if v.fallback:
+            lines.append(
+                f"\n(the model's answer was replaced by the {v.fallback} answer: {v.error or v.reason})"
+            )
+        else:
+            lines.append(f"\n(verified: {v.supported} of {v.checked} sentences supported by their citations)")
+            for claim in v.flagged:
+                lines.append(f"  ⚠ unsupported: {claim.text} — {'; '.join(claim.reasons)}")
     for c in answer.citations:
         title = f" — {c.title}" if c.title else ""
         lines.append(f"\n[{c.marker}] {c.doc_id}{title} (chars {c.start}–{c.end})")
@@ -198,6 +231,7 @@ def _answer_dict(answer: Answer) -> dict[str, object]:
         "standalone_question": answer.standalone_question,
         "latency_ms": round(answer.latency_ms, 2),
         "backend": answer.backend,
+        "verification": asdict(answer.verification) if answer.verification else None,
     }
 
 

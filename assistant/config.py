@@ -116,6 +116,9 @@ class Settings:
     llm_temperature: float = 0.0
     """Sampling temperature for the LLM."""
 
+    prompts_dir: Path | None = None
+    """Folder of the prompt files (system.txt, answer.txt, condense.txt); default: the repo's prompts/."""
+
     verify_threshold: float = 0.45
     """Cosine similarity (local embedder) a claim needs with its cited sentences to count as supported."""
 
@@ -147,6 +150,12 @@ class Settings:
         return cls(**values).validated()
 
     def replace(self, **changes: Any) -> Settings:
+        hints = get_type_hints(type(self))
+        changes = {
+            k: _coerce(k, hints[k], v) if k in hints and v is not None else v for k, v in changes.items()
+        }
+        if changes.get("llm_gguf") is not None and "backend" not in changes:
+            changes["backend"] = "openai"
         return dataclasses.replace(self, **changes).validated()
 
     def validated(self) -> Settings:

@@ -90,6 +90,12 @@ class AnswerStream:
             else:
                 yield event
 
+    def close(self) -> None:
+        """Stop early (the user went away): closes the model's connection."""
+        close = getattr(self._events, "close", None)
+        if close:
+            close()
+
     @property
     def answer(self) -> Answer:
         if self._answer is None:

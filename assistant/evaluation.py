@@ -148,6 +148,14 @@ class Scored:
     question_type: str | None = None
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    ttft_ms: float | None = None
+    flagged: bool = False
+    """The model's reply had at least one sentence its citations do not support."""
+    shows_flagged: bool = False
+    """The answer shown still contains a flagged sentence (no fallback ran)."""
+    fallback: str | None = None
+    """"extractive" or "refusal" when verification replaced the model's reply."""
+    verification: dict[str, Any] | None = None
 
 
 class _Spans:
@@ -214,6 +222,11 @@ def score_answer(question: EvalQuestion, answer: Answer, spans: _Spans) -> Score
         latency_ms=answer.latency_ms,
         question_type=question.question_type,
         notes=list(answer.notes),
+        ttft_ms=answer.ttft_ms,
+        flagged=bool(answer.verification and answer.verification.flagged),
+        shows_flagged=bool(answer.verification and answer.verification.shows_flagged),
+        fallback=answer.verification.fallback if answer.verification else None,
+        verification=asdict(answer.verification) if answer.verification else None,
     )
 
 
@@ -234,7 +247,11 @@ def _citation_dict(c: Citation) -> dict[str, Any]:
 # The report ------------------------------------------------------------------------------
 
 
-def report(scored: Sequence[Scored]) -> dict[str, float]:
+def report(scored: Sequence[Scored], verification: bool | None = None) -> dict[str, float]:
+    """The metrics of a run. With ``verification`` (default: when an answer carries a verifier
+    record, i.e. an LLM backend ran) also ``supported_precision``, ``flagged_rate``,
+    ``fallback_rate``, ``ttft_ms_p50`` and ``ttft_ms_p95``.
+    """
     answerable = [s for s in scored if s.answerable]
     unanswerable = [s for s in scored if not s.answerable]
     citations_good = [g for s in scored for g in s.citation_good]
@@ -245,7 +262,11 @@ def report(scored: Sequence[Scored]) -> dict[str, float]:
         return round(sum(items) / n, 4) if n else 0.0
 
     ranks = [s.retrieval_rank for s in answerable]
-    return {
+    done = [s for s in scored if s.error is None]
+    # What a user who trusts the "verified" mark sees: answers shown without a flagged sentence.
+    trusted = [s for s in answerable if s.error is None and not s.refused and not s.shows_flagged]
+    ttfts = np.array([s.ttft_ms for s in done if s.ttft_ms is not None] or [0.0])
+    summary: dict[str, float] = {
         "n": len(scored),
         "n_answerable": len(answerable),
         "n_unanswerable": len(unanswerable),
@@ -267,6 +288,17 @@ def report(scored: Sequence[Scored]) -> dict[str, float]:
         "latency_ms_p50": round(float(np.percentile(latencies, 50)), 2),
         "latency_ms_p95": round(float(np.percentile(latencies, 95)), 2),
         "n_errors": sum(1 for s in scored if s.error is not None),
+    }
+    if verification is None:
+        verification = any(s.verification is not None for s in scored)
+    if not verification:
+        return summary
+    return summary | {
+        "supported_precision": share((s.correct for s in trusted), len(trusted)),
+        "flagged_rate": share((s.flagged for s in done), len(done)),
+        "fallback_rate": share((s.fallback is not None for s in done), len(done)),
+        "ttft_ms_p50": round(float(np.percentile(ttfts, 50)), 2),
+        "ttft_ms_p95": round(float(np.percentile(ttfts, 95)), 2),
     }
 
 

@@ -20,6 +20,7 @@ Errors::
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import string
 import threading
@@ -34,7 +35,7 @@ from .config import Settings
 from .embeddings import Embedder
 from .errors import BackendError, ConfigError
 from .nlp import normalize_term, tokens
-from .question import Question
+from .question import Question, analyze
 from .tokens import count_tokens
 from .types import ScoredSentence, Turn, Verification
 from .verify import MIN_COVERAGE, Verifier, looks_like_instruction
@@ -46,6 +47,7 @@ SAFETY_TOKENS = 64
 SAFETY_SHARE = 0.15
 MAX_BACKOFF_S = 8.0
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class LLMError(BackendError):
@@ -206,6 +208,10 @@ class ChatClient:
                 "timeout", f"the model's reply took longer than {self.total_timeout:.0f}s; gave up"
             )
         if not produced:
+            kind = str(getattr(getattr(response, "response", None), "headers", {}).get("content-type", ""))
+            if kind and "event-stream" not in kind:
+                shown = kind.split(";")[0]
+                raise LLMError("malformed", f"the endpoint sent a malformed reply ({shown}, not a stream)")
             raise LLMError("empty", "the model sent an empty reply")
 
     def _retrying(self, call: Callable[[], T], deadline: float) -> T:
@@ -331,9 +337,8 @@ class LLMAnswerer:
             max_retries=settings.llm_max_retries,
         )
         on_close.insert(0, client.close)
-        return cls(
-            client, fallback, Verifier(embedder, settings.verify_threshold), settings, on_close=on_close
-        )
+        verifier = Verifier(embedder, settings.verify_threshold)
+        return cls(client, fallback, verifier, settings, prompts_dir=settings.prompts_dir, on_close=on_close)
 
     # Follow-ups -------------------------------------------------------------------------
 
@@ -347,6 +352,8 @@ class LLMAnswerer:
         standalone = standalone.split("?")[0].strip() + "?" if "?" in standalone else standalone
         if not 3 <= len(standalone) <= 2 * len(question) + 200 or "\n" in standalone:
             raise LLMError("malformed", "the model's standalone question is unusable")
+        if not keeps_the_question(question, standalone):
+            raise LLMError("malformed", f"the model's rewrite {standalone!r} changes the question")
         return standalone
 
     # Answers ----------------------------------------------------------------------------
@@ -403,7 +410,12 @@ class LLMAnswerer:
             for doc_id in {p.sentence.doc_id for p in sources}
         }
         covers = [_covers(question, p, corpus) for p in sources]
-        checked = self.verifier.verify(question, reply, sources, documents, covers)
+        try:
+            checked = self.verifier.verify(question, reply, sources, documents, covers)
+        except Exception:  # a reply we cannot parse must never reach the user unchecked
+            log.exception("verifying the model's reply failed")
+            yield self._fallback(question, passages, corpus, "the reply could not be verified", reply=reply)
+            return
         if not checked.answers_question:
             reason = "the model says the sources do not answer" if checked.refuses else checked.why_not
             yield self._fallback(question, passages, corpus, reason, reply=reply, checked=checked)
@@ -469,6 +481,18 @@ class LLMAnswerer:
             with contextlib.suppress(Exception):  # closing must not fail the caller
                 close()
         self.on_close.clear()
+
+
+def keeps_the_question(question: str, rewrite: str) -> bool:
+    """A rewrite of a follow-up keeps its question word and all its content words, and adds some.
+
+    Small models "condense" by answering, or by asking the previous question again; neither
+    may replace what the user asked.
+    """
+    asked, rewritten = analyze(question), analyze(rewrite)
+    if asked.wh and asked.wh.split()[0] not in rewrite.lower():
+        return False
+    return set(asked.terms) <= set(rewritten.terms) and bool(set(rewritten.terms) - set(asked.terms))
 
 
 def _covers(question: Question, passage: ScoredSentence, corpus: CorpusView) -> bool:

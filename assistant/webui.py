@@ -21,14 +21,16 @@ import gradio as gr
 from .config import Settings
 from .core import Assistant
 from .errors import AssistantError
-from .types import Answer, Citation, DocumentInfo, IngestReport, ScoredSentence
+from .types import Answer, Citation, DocumentInfo, IngestReport, ScoredSentence, Verification
 
 log = logging.getLogger(__name__)
 
-# Backends the user can choose from, label -> key. Only the offline one exists today; an LLM
-# backend becomes one more entry here plus a branch in ``answer_with``.
+# Backends the user can choose from, label -> key (``Assistant.stream(backend=key)``). The LLM
+# one is offered when an endpoint or a GGUF file is configured (see ``backend_choices``).
 BACKENDS: dict[str, str] = {"offline (extractive)": "extractive"}
 DEFAULT_BACKEND = "offline (extractive)"
+LLM_BACKEND = "LLM (OpenAI-compatible)"
+FLAG = "⚠"
 
 EXAMPLES = [
     "Who proposed 30,000 troops?",
@@ -154,9 +156,55 @@ def answer_text_markdown(text: str) -> str:
     return md_escape(text)
 
 
+def backend_choices(settings: Settings) -> tuple[dict[str, str], str]:
+    """(label -> backend key, default label): the LLM is offered only when one is configured."""
+    choices = dict(BACKENDS)
+    if settings.llm_configured:
+        choices[LLM_BACKEND] = "openai"
+    default = LLM_BACKEND if settings.backend == "openai" else DEFAULT_BACKEND
+    return choices, default
+
+
+def flagged_text_markdown(answer: Answer) -> str:
+    """The answer with each sentence the verifier did not accept marked "⚠ … (not supported …)"."""
+    v = answer.verification
+    if v is None or not v.shows_flagged:
+        return answer_text_markdown(answer.text)
+    out: list[str] = []
+    cursor = 0
+    for claim in sorted(v.flagged, key=lambda c: c.start):
+        if claim.start < cursor or answer.text[claim.start : claim.end] != claim.text:
+            continue
+        out.append(md_escape(answer.text[cursor : claim.start]))
+        out.append(f"{FLAG} *{md_escape(claim.text)}* **(not supported by its sources)**")
+        cursor = claim.end
+    out.append(md_escape(answer.text[cursor:]))
+    return "".join(out)
+
+
+def verification_markdown(v: Verification | None) -> str:
+    """One line on what the verifier found; '' for answers that need no verification."""
+    if v is None:
+        return ""
+    if v.fallback:
+        why = v.error or v.reason
+        shown = "the offline answer" if v.fallback == "extractive" else "a refusal"
+        return f"*{FLAG} The model's answer could not be verified ({md_escape(why)}); showing {shown}.*"
+    if v.flagged:
+        n = len(v.flagged)
+        return (
+            f"*{FLAG} {n} of {v.checked} sentence{'s' if v.checked != 1 else ''} "
+            f"{'is' if n == 1 else 'are'} not supported by the sources they cite (marked {FLAG}).*"
+        )
+    plural = "s" if v.checked != 1 else ""
+    return f"*✓ Verified: each of the {v.checked} sentence{plural} is supported by its sources.*"
+
+
 def answer_markdown(answer: Answer, top_k: int, show_scores: bool) -> str:
     """The complete chat message: the answer, then its sources (or, if refused, why not)."""
-    body = answer_text_markdown(answer.text)
+    body = flagged_text_markdown(answer)
+    if check := verification_markdown(answer.verification):
+        body = f"{body}\n\n{check}"
     if answer.refused:
         closest = answer.retrieved[: min(top_k, 3)]
         parts = [body, f"*{REFUSAL_HINT}*"]
@@ -344,6 +392,21 @@ def api_payload(answer: Answer, top_k: int) -> dict[str, Any]:
         ],
         "backend": answer.backend,
         "latency_ms": round(answer.latency_ms, 1),
+        "verification": _verification_payload(answer.verification),
+    }
+
+
+def _verification_payload(v: Verification | None) -> dict[str, Any] | None:
+    if v is None:
+        return None
+    return {
+        "checked": v.checked,
+        "supported": v.supported,
+        "fallback": v.fallback,
+        "reason": v.reason,
+        "error": v.error,
+        "dropped_markers": list(v.dropped_markers),
+        "flagged": [{"text": c.text, "reasons": list(c.reasons)} for c in v.flagged],
     }
 
 
@@ -395,12 +458,17 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
     # calls into the store are serialised. Answers take milliseconds; only ingest is slow.
     lock = threading.RLock()
     max_k = max(10, settings.top_k)
+    backends, default_backend = backend_choices(settings)
 
-    def answer_with(backend: str, question: str, turns: Sequence[Answer]) -> Answer:
-        if BACKENDS.get(backend, "extractive") != "extractive":
+    def answer_with(backend: str, question: str, turns: Sequence[Answer]) -> Iterator[str | Answer]:
+        """Text deltas, then the final Answer (the library's stream, under the store lock)."""
+        key = backends.get(backend)
+        if key is None:
             raise AssistantError(f"the backend {backend!r} is not available")
         with lock:
-            return bot.ask(question, history_pairs(turns))
+            stream = bot.stream(question, history_pairs(turns), backend=key)
+            yield from stream
+            yield stream.answer
 
     def respond(
         question: str,
@@ -413,8 +481,20 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
         # Handlers are closures over the components created below; a dict update only
         # touches the components it names.
         k = clamp_top_k(top_k, settings.top_k)
+        asked = [*messages, {"role": "user", "content": md_escape((question or "").strip())}]
+        offline = backends.get(backend) == "extractive"
+        written = ""
+        answer: Answer | None = None
         try:
-            answer = answer_with(backend, question or "", turns)
+            for item in answer_with(backend, question or "", turns):
+                if isinstance(item, Answer):
+                    answer = item  # the last item: the loop ends and releases the store lock
+                    continue
+                if offline:
+                    continue  # the offline answer is instant: typed out below, word by word
+                written += item
+                partial = [*asked, {"role": "assistant", "content": answer_text_markdown(written)}]
+                yield {chatbot: partial, question_box: "", status: ""}
         except AssistantError as exc:
             yield {status: error_markdown(str(exc))}
             return
@@ -422,11 +502,15 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
             log.exception("answering %r failed", question)
             yield {status: error_markdown(GENERIC_ERROR)}
             return
+        if answer is None:
+            yield {status: error_markdown(GENERIC_ERROR)}
+            return
         asked = [*messages, {"role": "user", "content": md_escape(answer.question)}]
-        for prefix in stream_prefixes(answer.text):
-            partial = [*asked, {"role": "assistant", "content": answer_text_markdown(prefix)}]
-            yield {chatbot: partial, question_box: "", status: ""}
-            time.sleep(STREAM_DELAY_S)
+        if offline:
+            for prefix in stream_prefixes(answer.text):
+                partial = [*asked, {"role": "assistant", "content": answer_text_markdown(prefix)}]
+                yield {chatbot: partial, question_box: "", status: ""}
+                time.sleep(STREAM_DELAY_S)
         turns = [*turns, answer]
         yield {
             chatbot: [*asked, {"role": "assistant", "content": answer_markdown(answer, k, show_scores)}],
@@ -528,7 +612,7 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
         turns = [(str(q), str(a)) for q, a in (history or [])]
         try:
             with lock:
-                answer = bot.ask(question, turns)
+                answer = bot.ask(question, turns, backend=backends[default_backend])
         except AssistantError as exc:
             raise gr.Error(str(exc)) from None
         except Exception:
@@ -584,7 +668,7 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
                         passages = gr.Markdown(passages_markdown(None, 1, False), elem_id="passages")
                     with gr.Accordion("Settings", open=False):
                         backend = gr.Dropdown(
-                            list(BACKENDS), value=DEFAULT_BACKEND, label="Answer backend", interactive=True
+                            list(backends), value=default_backend, label="Answer backend", interactive=True
                         )
                         top_k = gr.Slider(
                             1, max_k, value=min(settings.top_k, max_k), step=1, label="Passages shown"

