@@ -218,7 +218,27 @@ def _best_typed(question: Question, passages: list[ScoredSentence], corpus: Corp
             else:
                 surface = _with_region(entity, sentence)
             mentions.append(_Candidate(_clean(surface), passage, score, entity.label, [passage]))
+    if passages and not any(m.sentence is passages[0] for m in mentions):
+        mentions += _from_lede(question, passages[0], corpus)
     return _vote(mentions)
+
+
+def _from_lede(question: Question, headline: ScoredSentence, corpus: CorpusView) -> list[_Candidate]:
+    """A headline describes who it is about ("Zelensky's top aide says ..."); the first
+    sentence of the story names them. When the best evidence is a headline with no answer
+    in it, the answer may come from the story's first sentence, at half the weight."""
+    sentence = headline.sentence
+    if sentence.index != 0 or sentence.text.rstrip()[-1:] in ".!?":
+        return []
+    following = corpus.document_sentences(sentence.doc_id)[1:2]
+    if not following:
+        return []
+    lede = ScoredSentence(following[0], headline.title, headline.score * 0.5, coverage=headline.coverage)
+    return [
+        _Candidate(_clean(e.text), lede, lede.score, e.label, [lede, headline])
+        for e in lede.sentence.entities
+        if e.label == question.expected[0] and not _inside_question(e.text, question)
+    ]
 
 
 def _locative(question: Question, sentence: Sentence, entity: Entity) -> bool:

@@ -251,8 +251,14 @@ def _expected_types(wh: str, lower: list[str], after_wh: list[str]) -> tuple[tup
     if wh in ("what", "which"):
         # The answer's type is named by the first noun of the question's head phrase:
         # "what year", "what was Tesla's revenue in ...", "the release date of ...".
-        for word in after_wh[:6]:
+        for i, word in enumerate(after_wh[:6]):
             if word in TYPE_NOUNS:
+                if TYPE_NOUNS[word] == PROPER_NAME:
+                    # "the name of Zelensky's top aide" asks for a person: the noun after
+                    # "name of" is the more specific type.
+                    specific = [w for w in after_wh[i + 1 : i + 6] if w in TYPE_NOUNS]
+                    if specific and TYPE_NOUNS[specific[0]] != PROPER_NAME:
+                        return TYPE_NOUNS[specific[0]], specific[0]
                 return TYPE_NOUNS[word], word
             if word in _HEAD_PHRASE_END:
                 break

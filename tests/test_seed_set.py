@@ -57,9 +57,7 @@ def test_question_file_is_well_formed() -> None:
 
 # Questions the offline answerer is known to get wrong, with the reason. Strict xfail:
 # when the method improves and one passes, the test fails until it is taken off the list.
-KNOWN_GAPS = {
-    "who-top-aide": "the headline says 'top aide', the name is in the next sentence: needs coreference",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _cases() -> list:
