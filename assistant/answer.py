@@ -85,7 +85,7 @@ class ExtractiveAnswerer:
         self.tagger = tagger
 
     def answer(self, question: Question, passages: Sequence[ScoredSentence], corpus: CorpusView) -> Draft:
-        supported = [p for p in passages[:MAX_PASSAGES] if _supports(question, p, corpus)]
+        supported = [p for p in passages[:MAX_PASSAGES] if supports(question, p, corpus)]
         if _AUTHOR_QUESTION.search(question.text) and (byline := _byline(passages, corpus)) is not None:
             supported, question = [byline], replace(question, expected=PERSON)
         if not supported:
@@ -154,7 +154,8 @@ def refusal(question: Question, reason: str) -> Draft:
     return Draft(text=reply, short=None, citations=(), refused=True, notes=(f"refused: {reason}",))
 
 
-def _supports(question: Question, passage: ScoredSentence, corpus: CorpusView) -> bool:
+def supports(question: Question, passage: ScoredSentence, corpus: CorpusView) -> bool:
+    """Is ``passage`` evidence about the question: its terms covered, its names and numbers nearby?"""
     if passage.coverage < MIN_COVERAGE:
         return False
     # The question's numbers must be in or next to the passage ("Wimbledon 2019" is not

@@ -30,15 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .answer import Answerer, CorpusView, Draft
+from .answer import Answerer, CorpusView, Draft, supports
 from .config import Settings
 from .embeddings import Embedder
 from .errors import BackendError, ConfigError
-from .nlp import normalize_term, tokens
 from .question import Question, analyze
 from .tokens import count_tokens
 from .types import ScoredSentence, Turn, Verification
-from .verify import MIN_COVERAGE, Verifier, looks_like_instruction
+from .verify import Verifier, looks_like_instruction
 
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 # Tokens kept free besides the reply: chat-template overhead and the model's tokenizer
@@ -409,7 +408,7 @@ class LLMAnswerer:
             doc_id: " ".join(s.text for s in corpus.document_sentences(doc_id))
             for doc_id in {p.sentence.doc_id for p in sources}
         }
-        covers = [_covers(question, p, corpus) for p in sources]
+        covers = [supports(question, p, corpus) for p in sources]
         try:
             checked = self.verifier.verify(question, reply, sources, documents, covers)
         except Exception:  # a reply we cannot parse must never reach the user unchecked
@@ -493,23 +492,6 @@ def keeps_the_question(question: str, rewrite: str) -> bool:
     if asked.wh and asked.wh.split()[0] not in rewrite.lower():
         return False
     return set(asked.terms) <= set(rewritten.terms) and bool(set(rewritten.terms) - set(asked.terms))
-
-
-def _covers(question: Question, passage: ScoredSentence, corpus: CorpusView) -> bool:
-    """Is ``passage`` evidence about the question (its terms covered, its names and numbers nearby)?"""
-    if passage.coverage < MIN_COVERAGE:
-        return False
-    nearby = corpus.context_terms(passage.sentence)
-    missing = [t for t in question.key_terms if t not in nearby]
-    if not missing:
-        return True
-    people = [
-        {normalize_term(w) for *_, w in tokens(e.text)}
-        for s in corpus.document_sentences(passage.sentence.doc_id)
-        for e in s.entities
-        if e.label == "PERSON"
-    ]
-    return all(any(t in name and name & nearby for name in people) for t in missing)
 
 
 def _foreign(reply: str) -> bool:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .answer import MIN_COVERAGE  # a cited sentence must cover the question as much as ours
 from .embeddings import Embedder
 from .nlp import STOPWORDS, normalize_term, terms, tokens
 from .question import Question
@@ -41,9 +42,6 @@ from .types import Citation, ClaimCheck, ScoredSentence, Sentence
 #   0.55        0.63            0.016                     0.002
 # 0.45 keeps most faithful claims; the names/numbers and question checks catch the rest.
 DEFAULT_THRESHOLD = 0.45
-# A cited sentence must cover this share of the question (idf-weighted, from retrieval) to
-# count as evidence for it: the extractive answerer's own bar.
-MIN_COVERAGE = 0.45
 
 MARKER = re.compile(r"\s?\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
 _ONLY_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;–-]\s*\d+)*\]\s*[.!?]?)+\s*$")
