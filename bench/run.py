@@ -422,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("squad2_small_dev", by_name["squad2_small_dev"].documents),
         ]
         latency_n, cold_n = args.latency_questions, 20
-    results: dict[str, Any] = {"machine": facts, "options": {k: str(v) for k, v in vars(args).items()}}
+    results: dict[str, Any] = {"machine": facts, "options": {k: _shown(v) for k, v in vars(args).items()}}
     results["ingest"] = measure_ingest(ingest_parts, model, work)
     results["ingest_stages"] = ingest_stages(ingest_parts[-1][1], model, work)
     results["quality"] = [evaluate_set(data, model, builder, args.cache) for data in sets]
@@ -490,3 +490,13 @@ def _sizes(text: str) -> list[int]:
 def _write(results: dict[str, Any], args: argparse.Namespace, started: float) -> None:
     results["seconds"] = round(time.perf_counter() - started, 1)
     write_report(results, args.out)
+
+
+def _shown(value: object) -> str:
+    """Options as a reader would type them: paths relative to the repository, not this machine's."""
+    if isinstance(value, Path):
+        try:
+            return value.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            return value.name
+    return str(value)
