@@ -207,7 +207,9 @@ def analyze(text: str) -> Question:
     wh = re.sub(r"\s+", " ", match.group(1).lower()) if match else ""
     words = [surface for _, _, surface in tokens(text)]
     lower = [w.lower() for w in words]
-    after_wh = [re.sub(r"['’]s?$", "", w.lower()) for _, _, w in tokens(text[match.end() :])] if match else []
+    # Words of hyphenated compounds are not nouns of their own: "year-end" names no year.
+    tail = re.sub(r"\w+-(?=\w)", "", text[match.end() :]) if match else ""
+    after_wh = [re.sub(r"['’]s?$", "", w.lower()) for _, _, w in tokens(tail)]
     expected, type_word = _expected_types(wh, lower, after_wh)
     terms = tuple(dict.fromkeys(t for t in (normalize_term(w) for w in words) if t))
     key_terms = frozenset(
