@@ -171,7 +171,7 @@ class Assistant:
         return self.index.text(doc_id)
 
     def chunks(self, doc_id: str) -> list[Chunk]:
-        return self.index.chunks(doc_id)  # type: ignore[attr-defined]
+        return self.index.chunks(doc_id)
 
     def remove(self, doc_id: str) -> None:
         self.index.remove(doc_id)

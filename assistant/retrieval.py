@@ -101,8 +101,6 @@ class HybridRetriever:
         """The term sets whose union is ``context_terms(sentence)``, without building the union:
         ranking only asks whether a few question terms are in it (a union per candidate per
         question was a tenth of retrieval time)."""
-        if CONTEXT_WINDOW < 0:
-            return [table.doc_terms.get(sentence.doc_id, frozenset())]
         rows = table.doc_rows.get(sentence.doc_id, [])
         lo, hi = max(0, sentence.index - CONTEXT_WINDOW), sentence.index + CONTEXT_WINDOW + 1
         title = table.title_terms.get(sentence.doc_id, frozenset())
