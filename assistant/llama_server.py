@@ -14,6 +14,7 @@ import atexit
 import contextlib
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -25,7 +26,10 @@ from pathlib import Path
 
 from .errors import BackendError, ConfigError
 
-READY = "listening "
+# llama.cpp writes its own log to the same stream from other threads, so our line can
+# arrive glued to one of theirs: look for a distinctive marker anywhere in a line.
+READY = "ASSISTANT_LLAMA_READY "
+_READY_URL = re.compile(re.escape(READY) + r"(http://[^\s/]+)")
 START_TIMEOUT_S = 120.0
 
 
@@ -85,8 +89,8 @@ class LlamaServer:
                 self.stop()
                 tail = " | ".join(list(self._log)[-3:])
                 raise BackendError(f"the llama.cpp server exited ({code}) before listening: {tail}")
-            if line.startswith(READY):
-                self.base_url = line[len(READY) :].strip().rstrip("/") + "/v1"
+            if ready := _READY_URL.search(line):
+                self.base_url = ready.group(1) + "/v1"
                 return self.base_url
 
     def _drain(self, lines: queue.Queue[str | None]) -> None:
@@ -142,7 +146,7 @@ def serve(gguf: str, threads: int, context: int) -> int:
     params.hostnames = ["127.0.0.1"]
     params.port = 0  # a free port; the server tells us which
     server = xllamacpp.Server(params)
-    print(READY + server.listening_address, flush=True)
+    print(f"\n{READY}{server.listening_address.rstrip('/')}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     with contextlib.suppress(KeyboardInterrupt):
         sys.stdin.read()  # returns when the parent closes the pipe or dies
