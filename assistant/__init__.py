@@ -1,7 +1,8 @@
 """Grounded question answering over news articles, with exact, checkable citations."""
 
 from .config import Settings
-from .core import Assistant, Conversation
+from .conversation import Conversation
+from .core import Assistant
 from .errors import (
     AssistantError,
     BackendError,

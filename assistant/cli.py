@@ -7,13 +7,14 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 from . import evaluation
+from .backends import BACKENDS
 from .config import Settings
 from .core import Assistant
 from .errors import AssistantError, UserInputError
+from .reader import card
 from .types import Answer
 
 
@@ -25,14 +26,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.run(args)
-    except UserInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        _print_error(exc, as_json=getattr(args, "json", False))
+        return 2 if isinstance(exc, UserInputError) else 1
     except KeyboardInterrupt:
         return 130
+
+
+def _print_error(exc: AssistantError, as_json: bool) -> None:
+    """One place where errors reach the user: plain text on stderr, or JSON on stdout with --json."""
+    if as_json:
+        print(json.dumps({"error": str(exc), "kind": type(exc).__name__}, ensure_ascii=False))
+    else:
+        print(f"error: {exc}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,9 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
     llm = argparse.ArgumentParser(add_help=False)
     answers = llm.add_argument_group("LLM answers (default: the offline extractive answerer)")
-    answers.add_argument(
-        "--backend", choices=["extractive", "openai"], help="who writes answers (ASSISTANT_BACKEND)"
-    )
+    answers.add_argument("--backend", choices=list(BACKENDS), help="who writes answers (ASSISTANT_BACKEND)")
     answers.add_argument(
         "--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (OPENAI_BASE_URL)"
     )
@@ -127,7 +131,7 @@ def _ask(args: argparse.Namespace) -> int:
         _warn_if_empty(bot)
         answer = bot.ask(args.question)
     if args.json:
-        print(json.dumps(_answer_dict(answer), indent=2, ensure_ascii=False))
+        print(json.dumps(answer.to_dict(bot.settings.top_k), indent=2, ensure_ascii=False))
     else:
         print(format_answer(answer))
     return 0
@@ -186,8 +190,13 @@ def _eval(args: argparse.Namespace) -> int:
             print(bot.ingest(source, progress=True).summary(), file=sys.stderr)
         scored = evaluation.run(bot, questions)
     summary = evaluation.report(scored, verification=bot.settings.backend == "openai" or None)
+    reader_card = card()
+    summary |= evaluation.data_use(
+        questions, reader_card["trained_on_articles"], reader_card["tuned_on_articles"]
+    )
     evaluation.write(args.out, scored, summary)
     print(evaluation.format_table(summary))
+    print(f"\nthis set is {evaluation.data_use_label(summary)}")
     print(f"\nwrote {args.out / 'report.json'} and {args.out / 'results.jsonl'}")
     return 0
 
@@ -219,20 +228,6 @@ def format_answer(answer: Answer) -> str:
         lines.append(f"\n[{c.marker}] {c.doc_id}{title} (chars {c.start}–{c.end})")
         lines.append(f"    “{c.text}”")
     return "\n".join(lines)
-
-
-def _answer_dict(answer: Answer) -> dict[str, object]:
-    return {
-        "question": answer.question,
-        "text": answer.text,
-        "short": answer.short,
-        "refused": answer.refused,
-        "citations": [asdict(c) for c in answer.citations],
-        "standalone_question": answer.standalone_question,
-        "latency_ms": round(answer.latency_ms, 2),
-        "backend": answer.backend,
-        "verification": asdict(answer.verification) if answer.verification else None,
-    }
 
 
 if __name__ == "__main__":

@@ -14,12 +14,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
 
+from .backends import backend
 from .errors import ConfigError
 
 ENV_PREFIX = "ASSISTANT_"
 StoreMode = Literal["embedded", "server"]
-BACKENDS = ("extractive", "openai")
-"""Answer backends (see ``assistant.core.ANSWERERS``)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,10 @@ class Settings:
     """Files larger than this are refused at ingest."""
 
     onnx_threads: int = 1
-    """Threads for the local embedding model (one is fastest on a 2-core machine)."""
+    """Threads for the local embedding model and the reader (one is fastest on a 2-core machine)."""
+
+    reader_passages: int = 4
+    """How many top-ranked sentences the offline reader reads per question, in one batch."""
 
     ui_host: str = "127.0.0.1"
     """Address the web UI listens on."""
@@ -117,7 +119,8 @@ class Settings:
     """Sampling temperature for the LLM."""
 
     prompts_dir: Path | None = None
-    """Folder of the prompt files (system.txt, answer.txt, condense.txt); default: the repo's prompts/."""
+    """Folder of the prompt files (system.txt, answer.txt, condense.txt); default: the package's
+    own (prompts/ in the repo)."""
 
     verify_threshold: float = 0.45
     """Cosine similarity (local embedder) a claim needs with its cited sentences to count as supported."""
@@ -161,16 +164,12 @@ class Settings:
     def validated(self) -> Settings:
         if self.store not in get_args(StoreMode):
             raise ConfigError(f"store must be one of {get_args(StoreMode)}, not {self.store!r}")
-        for name in ("top_k", "candidates", "chunk_tokens", "max_question_chars"):
+        for name in ("top_k", "candidates", "chunk_tokens", "max_question_chars", "reader_passages"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
         if self.chunk_overlap_tokens >= self.chunk_tokens:
             raise ConfigError("chunk_overlap_tokens must be smaller than chunk_tokens")
-        if self.backend not in BACKENDS:
-            raise ConfigError(
-                f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r} "
-                "(ASSISTANT_BACKEND, --backend)"
-            )
+        backend(self.backend)  # raises, naming the choices, for an unknown one
         for name in ("llm_max_tokens", "llm_context_tokens", "llm_sources", "llm_threads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")

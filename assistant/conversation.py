@@ -1,12 +1,16 @@
-"""Follow-up questions: rewrite them into standalone ones using the conversation so far."""
+"""Conversations: the memory of earlier turns, and follow-ups rewritten into standalone questions."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .nlp import terms, tokens
-from .types import Turn
+from .types import Answer, Turn
+
+if TYPE_CHECKING:
+    from .core import Assistant
 
 _PERSON_PRONOUNS = {"he": "", "she": "", "him": "", "her": "'s?", "his": "'s", "hers": "'s"}
 _REFERRING = {"it", "its", "they", "them", "their", "that", "this", "those", "these", "there", "then"}
@@ -41,3 +45,25 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, str]:
                 break
     query = f"{standalone} {last.question} {previous_answer}".strip()
     return standalone, query
+
+
+def remember(answer: Answer) -> Turn:
+    """What a conversation keeps of an answered turn: the short answer when there is one
+    (a name resolves "he" in the next question), else the whole text."""
+    return Turn(answer.question, answer.short or answer.text)
+
+
+class Conversation:
+    """A chat: each question is answered in the light of the earlier turns."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.turns: list[Turn] = []
+
+    def ask(self, question: str) -> Answer:
+        answer = self.assistant.ask(question, self.turns)
+        self.turns.append(remember(answer))
+        return answer
+
+    def reset(self) -> None:
+        self.turns.clear()

@@ -5,64 +5,36 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
-from .answer import Answerer, CorpusView, Draft, ExtractiveAnswerer
-from .config import BACKENDS, Settings
+from .backends import make_answerer
+from .config import Settings
 from .conversation import resolve
-from .embeddings import Embedder, make_embedder
-from .errors import AssistantError, BackendError, ConfigError, EmptyQuestionError, QuestionTooLongError
+from .embeddings import make_embedder
+from .errors import (
+    AssistantError,
+    BackendError,
+    EmptyQuestionError,
+    InvalidArgumentError,
+    QuestionTooLongError,
+)
 from .ingest import Ingestor, Progress
-from .nlp import EntityTagger
-from .question import Question, analyze
+from .protocols import Answerer, Condenser, Embedder, StreamingAnswerer, VectorIndex
+from .question import analyze
 from .retrieval import HybridRetriever
-from .store import ChromaIndex, VectorIndex, make_client
-from .types import Answer, Chunk, Document, DocumentInfo, IngestReport, ScoredSentence, Turn
+from .store import ChromaIndex, make_client
+from .types import Answer, Chunk, Document, DocumentInfo, Draft, IngestReport, ScoredSentence, Turn
+
+if TYPE_CHECKING:
+    from .conversation import Conversation
 
 
-@runtime_checkable
-class StreamingAnswerer(Protocol):
-    """An answerer that can stream: text deltas, then exactly one final Draft."""
-
-    name: str
-
-    def stream(
-        self, question: Question, passages: Sequence[ScoredSentence], corpus: CorpusView
-    ) -> Iterator[str | Draft]: ...
-
-
-@runtime_checkable
-class Condenser(Protocol):
-    """Rewrites a follow-up into a standalone question (an LLM); raises AssistantError on failure."""
-
-    def condense(self, question: str, history: Sequence[Turn]) -> str: ...
-
-
-AnswererFactory = Callable[[Settings, Embedder, EntityTagger], Answerer]
-
-
-def _extractive(settings: Settings, embedder: Embedder, tagger: EntityTagger) -> Answerer:
-    return ExtractiveAnswerer(tagger)
-
-
-def _openai(settings: Settings, embedder: Embedder, tagger: EntityTagger) -> Answerer:
-    from .llm import LLMAnswerer
-
-    return LLMAnswerer.from_settings(settings, embedder, fallback=ExtractiveAnswerer(tagger))
-
-
-# Answer backends by name (Settings.backend, --backend); adding one is adding an entry.
-ANSWERERS: dict[str, AnswererFactory] = {"extractive": _extractive, "openai": _openai}
-assert set(ANSWERERS) == set(BACKENDS)
-
-
-def make_answerer(name: str, settings: Settings, embedder: Embedder, tagger: EntityTagger) -> Answerer:
-    factory = ANSWERERS.get(name)
-    if factory is None:
-        raise ConfigError(f"unknown answer backend {name!r}; choose one of {', '.join(ANSWERERS)}")
-    return factory(settings, embedder, tagger)
+# Lone surrogates (undecodable bytes from a terminal, broken JSON) cannot be embedded or
+# stored; they become U+FFFD, one code point for one, so offsets stay exact.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class AnswerStream:
@@ -125,19 +97,27 @@ class Assistant:
         self.settings = settings
         self.index = index
         self.embedder = embedder
-        tagger = EntityTagger()
-        self._tagger = tagger
-        self.answerer: Answerer = answerer or make_answerer(settings.backend, settings, embedder, tagger)
+        self.answerer: Answerer = answerer or make_answerer(settings.backend, settings, embedder)
         self._answerers: dict[str, Answerer] = {self.answerer.name.partition(":")[0]: self.answerer}
         self._answerers_lock = threading.Lock()
-        self.retriever = HybridRetriever(index, embedder, settings.candidates)
-        self._ingestor = Ingestor(index, embedder, tagger, settings)
+        self.retriever = HybridRetriever(
+            index,
+            embedder,
+            settings.candidates,
+            snapshot=settings.data_dir / f"lexical-{settings.collection}.pickle",
+        )
+        self._ingestor = Ingestor(index, embedder, settings)
 
     @classmethod
     def open(
-        cls, data_dir: str | Path | None = None, settings: Settings | None = None, **overrides: Any
+        cls,
+        data_dir: str | Path | None = None,
+        settings: Settings | None = None,
+        answerer: Answerer | None = None,
+        **overrides: Any,
     ) -> Assistant:
-        """Open (or create) the store. ``data_dir`` and keyword overrides beat the environment."""
+        """Open (or create) the store. ``data_dir`` and keyword overrides beat the environment;
+        ``answerer`` replaces the configured backend's."""
         settings = settings or Settings.from_env()
         if data_dir is not None:
             overrides["data_dir"] = Path(data_dir)
@@ -145,13 +125,19 @@ class Assistant:
             settings = settings.replace(**overrides)
         embedder = make_embedder(settings)
         index = ChromaIndex(make_client(settings), settings.collection, embedder.name)
-        return cls(settings, index, embedder)
+        return cls(settings, index, embedder, answerer)
 
     # Documents -------------------------------------------------------------------------
 
-    def ingest(self, *paths: str | Path, progress: Progress | bool = False) -> IngestReport:
-        """Ingest files, folders (.txt .md .html .pdf) or documents.jsonl files."""
-        report = self._ingestor.ingest_paths([Path(p) for p in paths], progress)
+    def ingest(
+        self, *paths: str | Path | Sequence[str | Path], progress: Progress | bool = False
+    ) -> IngestReport:
+        """Ingest files, folders (.txt .md .html .pdf) or documents.jsonl files (a list of them works too)."""
+        flat = [p for item in paths for p in (item if isinstance(item, list | tuple) else [item])]
+        for p in flat:
+            if not isinstance(p, str | Path):
+                raise InvalidArgumentError(f"paths must be str or Path, not {type(p).__name__} ({p!r:.60})")
+        report = self._ingestor.ingest_paths([Path(p) for p in flat], progress)
         if report.added or report.updated:
             self.retriever.invalidate()
         return report
@@ -159,7 +145,21 @@ class Assistant:
     def ingest_documents(
         self, documents: Iterable[Document], progress: Progress | bool = False
     ) -> IngestReport:
-        report = self._ingestor.ingest_documents(documents, progress)
+        documents = list(documents)
+        for d in documents:
+            if not isinstance(d, Document):
+                raise InvalidArgumentError(f"documents must be Document objects, not {type(d).__name__}")
+        report = self._ingestor.ingest_documents(
+            [
+                replace(
+                    d,
+                    text=_LONE_SURROGATE.sub("\ufffd", d.text),
+                    title=_LONE_SURROGATE.sub("\ufffd", d.title),
+                )
+                for d in documents
+            ],
+            progress,
+        )
         if report.added or report.updated:
             self.retriever.invalidate()
         return report
@@ -250,7 +250,7 @@ class Assistant:
             backend=answerer.name,
             latency_ms=(time.perf_counter() - started) * 1000,
             notes=draft.notes,
-            verification=getattr(draft, "verification", None),
+            verification=draft.verification,
             ttft_ms=(first - started) * 1000,
         )
 
@@ -273,16 +273,20 @@ class Assistant:
             return self.answerer
         with self._answerers_lock:
             if backend not in self._answerers:
-                self._answerers[backend] = make_answerer(backend, self.settings, self.embedder, self._tagger)
+                self._answerers[backend] = make_answerer(backend, self.settings, self.embedder)
             return self._answerers[backend]
 
     def conversation(self) -> Conversation:
+        from .conversation import Conversation
+
         return Conversation(self)
 
     def _check(self, question: str) -> str:
-        if not isinstance(question, str) or not question.strip():
+        if not isinstance(question, str):
+            raise InvalidArgumentError(f"question must be a str, not {type(question).__name__}")
+        question = _LONE_SURROGATE.sub("\ufffd", question).strip()
+        if not question:
             raise EmptyQuestionError("the question is empty; type a question about the documents")
-        question = question.strip()
         if len(question) > self.settings.max_question_chars:
             raise QuestionTooLongError(
                 f"the question has {len(question):,} characters; the limit is "
@@ -305,19 +309,3 @@ class Assistant:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class Conversation:
-    """A chat: each question is answered in the light of the earlier turns."""
-
-    def __init__(self, assistant: Assistant) -> None:
-        self.assistant = assistant
-        self.turns: list[Turn] = []
-
-    def ask(self, question: str) -> Answer:
-        answer = self.assistant.ask(question, self.turns)
-        self.turns.append(Turn(question, answer.short or answer.text))
-        return answer
-
-    def reset(self) -> None:
-        self.turns.clear()

@@ -12,22 +12,12 @@ import threading
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from .config import Settings
 from .errors import BackendError, ConfigError
-
-
-@runtime_checkable
-class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 vectors, one row per text."""
-
-    name: str
-    dimension: int
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+from .protocols import Embedder
 
 
 class MiniLMEmbedder:

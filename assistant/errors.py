@@ -8,6 +8,7 @@ AssistantError
 │   ├── UnreadableDocumentError
 │   ├── NothingToIngestError
 │   ├── UnknownDocumentError
+│   ├── InvalidArgumentError  a library call got an argument of the wrong type
 │   └── QuestionSetError    a line of a scripted question set is malformed
 ├── ConfigError             a setting is missing or invalid
 └── BackendError            a store, model or endpoint failed while doing its job
@@ -51,6 +52,10 @@ class NothingToIngestError(UserInputError):
 
 class UnknownDocumentError(UserInputError):
     pass
+
+
+class InvalidArgumentError(UserInputError, TypeError):
+    """A library call got an argument of the wrong type; the message names the argument."""
 
 
 class QuestionSetError(UserInputError):

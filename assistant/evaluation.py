@@ -40,6 +40,8 @@ class EvalQuestion:
     evidence: tuple[Evidence, ...] = ()
     history: tuple[Turn, ...] = ()
     question_type: str | None = None
+    context_doc_id: str | None = None
+    """The document the question was written against (SQuAD sets name it for every question)."""
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -92,6 +94,7 @@ def _parse_question(line: str, where: str) -> EvalQuestion:
         evidence=tuple(evidence),
         history=tuple(history),
         question_type=row.get("question_type"),
+        context_doc_id=row.get("context_doc_id") if isinstance(row.get("context_doc_id"), str) else None,
     )
 
 
@@ -245,6 +248,40 @@ def _citation_dict(c: Citation) -> dict[str, Any]:
 
 
 # The report ------------------------------------------------------------------------------
+
+
+def data_use(
+    questions: Sequence[EvalQuestion], trained: Iterable[str], tuned: Iterable[str]
+) -> dict[str, float]:
+    """How many questions come from articles the reader was trained or tuned on.
+
+    An article is the part of a document id before '#' (SQuAD's ``Title#paragraph``);
+    ``trained`` and ``tuned`` are the article lists of the reader's card. A figure measured
+    on such questions is not a held-out figure, and the report says so.
+    """
+    trained, tuned = set(trained), set(tuned)
+
+    def articles(q: EvalQuestion) -> set[str]:
+        ids = [q.context_doc_id, *(e.doc_id for e in q.evidence)]
+        return {i.rsplit("#", 1)[0] for i in ids if i and "#" in i}
+
+    return {
+        "questions_from_training_articles": sum(1 for q in questions if articles(q) & trained),
+        "questions_from_tuning_articles": sum(1 for q in questions if articles(q) & tuned),
+    }
+
+
+def data_use_label(summary: dict[str, float]) -> str:
+    """ "held out", or what share of the set the reader saw in training or tuning."""
+    n = summary.get("n", 0) or 1
+    trained = summary.get("questions_from_training_articles", 0)
+    tuned = summary.get("questions_from_tuning_articles", 0)
+    if not trained and not tuned:
+        return "held out (no question comes from an article the reader was trained or tuned on)"
+    return (
+        f"NOT held out: {trained / n:.0%} of questions from training articles, "
+        f"{tuned / n:.0%} from tuning articles"
+    )
 
 
 def report(scored: Sequence[Scored], verification: bool | None = None) -> dict[str, float]:

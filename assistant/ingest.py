@@ -1,30 +1,30 @@
-"""Ingestion: files or Documents -> sentences with offsets, entities, chunks, vectors -> store."""
+"""Ingestion: files or Documents -> sentences with offsets, chunks, vectors -> store."""
 
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from .chunking import make_chunks
 from .config import Settings
-from .embeddings import Embedder
 from .errors import NothingToIngestError, UnreadableDocumentError
 from .loaders import discover, load_file, load_jsonl
-from .nlp import EntityTagger, propagate_entities
+from .protocols import Embedder, VectorIndex
 from .segment import split_sentences
-from .store import DocumentRecord, VectorIndex
-from .types import Chunk, Document, Entity, IngestReport, Sentence
+from .types import Chunk, Document, DocumentRecord, IngestReport, Sentence
 
 Progress = Callable[[int, int], None]
+"""Called as progress(done, total), in characters of text embedded so far."""
 BATCH_DOCUMENTS = 64
-ENTITY_CACHE_SIZE = 50_000  # sentences; a few MB
+EMBED_SLICE = 512  # sentences embedded between two progress updates
+PROGRESS_MIN_CHARS = 200_000  # smaller ingests finish before a bar would tell anything
 
 
 def content_hash(document: Document) -> str:
@@ -35,14 +35,12 @@ def content_hash(document: Document) -> str:
 class Ingestor:
     index: VectorIndex
     embedder: Embedder
-    tagger: EntityTagger
     settings: Settings
-    _entity_cache: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict, init=False, repr=False)
-    _entity_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def ingest_paths(self, paths: Sequence[Path], progress: Progress | bool = False) -> IngestReport:
         """Ingest files, folders and documents.jsonl files; bad files are reported, not fatal."""
         documents: list[Document] = []
+        from_files: list[Document] = []
         skipped: list[str] = []
         failed: list[tuple[str, str]] = []
         max_bytes = int(self.settings.max_file_mb * 1e6)
@@ -58,11 +56,12 @@ class Ingestor:
             root = path if path.is_dir() else path.parent
             for file in files:
                 try:
-                    documents.append(load_file(file, file.relative_to(root).as_posix(), max_bytes))
+                    from_files.append(load_file(file, file.relative_to(root).as_posix(), max_bytes))
                 except UnreadableDocumentError as exc:
                     failed.append((exc.path, exc.reason))
                 except OSError as exc:
                     failed.append((str(file), f"cannot be read ({exc.strerror})"))
+        documents += self._distinct_ids(from_files)
         if not documents and not failed:
             raise NothingToIngestError(
                 f"nothing to ingest in {', '.join(map(str, paths))}: "
@@ -80,6 +79,27 @@ class Ingestor:
             seconds=report.seconds,
         )
 
+    def _distinct_ids(self, documents: list[Document]) -> list[Document]:
+        """A file is known by where it came from: a different file with a name already taken
+        (``b/notes.txt`` after ``a/notes.txt``) is added beside it, under as much of its path
+        as tells the two apart, never over it. (Documents from a .jsonl keep their own ids.)
+
+        Stores written before sources were absolute paths hold relative ones; a document
+        whose stored source is relative is taken to be the same file, as it always was.
+        """
+        owners = {info.doc_id: info.source for info in self.index.documents()}
+        out = []
+        for document in documents:
+            source = document.source
+            parts = Path(source).parts
+            doc_id, depth = document.doc_id, document.doc_id.count("/") + 1
+            while (owner := owners.get(doc_id)) is not None and owner != source and Path(owner).is_absolute():
+                depth += 1
+                doc_id = "/".join(parts[-depth:]) if depth < len(parts) else f"{document.doc_id}@{source}"
+            owners[doc_id] = source
+            out.append(replace(document, doc_id=doc_id))
+        return out
+
     def ingest_documents(
         self, documents: Iterable[Document], progress: Progress | bool = False
     ) -> IngestReport:
@@ -89,10 +109,27 @@ class Ingestor:
         todo = [d for d in documents if known.get(d.doc_id) != content_hash(d)]
         added, updated, failed = [], [], []
         n_sentences = n_chunks = 0
-        bar = tqdm(total=len(todo), unit="doc", desc="ingest", disable=progress is not True or len(todo) < 20)
+        # Progress counts characters embedded: the slow step, and one measure for one large
+        # file and for many small ones.
+        total = sum(len(d.text) for d in todo)
+        bar = tqdm(
+            total=total,
+            unit="char",
+            unit_scale=True,
+            desc="ingest",
+            disable=progress is not True or total < PROGRESS_MIN_CHARS,
+        )
         report_progress = progress if callable(progress) else None
-        batches = [todo[begin : begin + BATCH_DOCUMENTS] for begin in range(0, len(todo), BATCH_DOCUMENTS)]
         done = 0
+
+        def advance(chars: int) -> None:
+            nonlocal done
+            done += chars
+            bar.update(chars)
+            if report_progress:
+                report_progress(min(done, total), total)
+
+        batches = [todo[begin : begin + BATCH_DOCUMENTS] for begin in range(0, len(todo), BATCH_DOCUMENTS)]
         # A three-stage pipeline: while the model embeds batch i (onnxruntime, outside the
         # GIL), one thread analyses batch i+1 (segmentation, NER, chunking) and another
         # writes batch i-1 to the store, so ingest runs at about the embedder's own speed.
@@ -105,7 +142,7 @@ class Ingestor:
                 analysed = next_analysis.result()
                 if number + 1 < len(batches):
                     next_analysis = analyser.submit(self._analyse, batches[number + 1])
-                vectors = self.embedder.embed([s.text for _, sentences, _ in analysed for s in sentences])
+                vectors = self._embed([s for _, sentences, _ in analysed for s in sentences], advance)
                 row, records = 0, []
                 for document, sentences, chunks in analysed:
                     if not sentences:
@@ -126,7 +163,6 @@ class Ingestor:
                     n_chunks += len(chunks)
                 if pending_write is not None:
                     pending_write.result()
-                    done = _advance(bar, report_progress, done, len(batches[number - 1]), len(todo))
                 pending_write = writer.submit(
                     self.index.put,
                     records,
@@ -134,7 +170,7 @@ class Ingestor:
                 )
             if pending_write is not None:
                 pending_write.result()
-                _advance(bar, report_progress, done, len(batches[-1]), len(todo))
+        advance(total - done)  # whitespace between sentences, empty documents
         bar.close()
         return IngestReport(
             added=tuple(added),
@@ -146,21 +182,24 @@ class Ingestor:
             seconds=time.perf_counter() - started,
         )
 
+    def _embed(self, sentences: list[Sentence], advance: Callable[[int], None]) -> np.ndarray:
+        """Vectors for ``sentences``, a slice at a time, reporting progress after each."""
+        if not sentences:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        parts = []
+        for begin in range(0, len(sentences), EMBED_SLICE):
+            part = sentences[begin : begin + EMBED_SLICE]
+            parts.append(self.embedder.embed([s.text for s in part]))
+            advance(sum(len(s.text) for s in part))
+        return np.concatenate(parts)
+
     def _analyse(self, documents: list[Document]) -> list[tuple[Document, list[Sentence], list[Chunk]]]:
-        spans = [split_sentences(d.text) for d in documents]
-        flat = [d.text[s:e] for d, doc_spans in zip(documents, spans, strict=True) for s, e in doc_spans]
-        tagged = iter(self._entities(flat))
         out = []
-        for document, doc_spans in zip(documents, spans, strict=True):
-            texts = [document.text[s:e] for s, e in doc_spans]
-            entity_lists = iter(propagate_entities(texts, [next(tagged) for _ in doc_spans]))
-            sentences = []
-            for index, (start, end) in enumerate(doc_spans):
-                text = document.text[start:end]
-                entities = tuple(
-                    Entity(start + s, start + e, label, text[s:e]) for s, e, label in next(entity_lists)
-                )
-                sentences.append(Sentence(document.doc_id, index, start, end, text, entities))
+        for document in documents:
+            sentences = [
+                Sentence(document.doc_id, index, start, end, document.text[start:end])
+                for index, (start, end) in enumerate(split_sentences(document.text))
+            ]
             chunks = make_chunks(
                 document.text,
                 document.doc_id,
@@ -170,30 +209,6 @@ class Ingestor:
             )
             out.append((document, sentences, chunks))
         return out
-
-    def _entities(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
-        """The tagger's entities per text; a text seen before (boilerplate, a re-ingested
-        document's unchanged sentences) is not tagged again. Tagging is per sentence, so
-        a cached result is exactly what the tagger would return."""
-        with self._entity_lock:
-            known = {t: self._entity_cache[t] for t in texts if t in self._entity_cache}
-        todo = list(dict.fromkeys(t for t in texts if t not in known))
-        fresh = dict(zip(todo, self.tagger.entities(todo), strict=True)) if todo else {}
-        with self._entity_lock:
-            for text, entities in fresh.items():
-                if len(self._entity_cache) >= ENTITY_CACHE_SIZE:
-                    del self._entity_cache[next(iter(self._entity_cache))]  # oldest first
-                self._entity_cache[text] = entities
-        known.update(fresh)
-        return [list(known[t]) for t in texts]
-
-
-def _advance(bar: tqdm, progress: Progress | None, done: int, step: int, total: int) -> int:
-    bar.update(step)
-    done += step
-    if progress:
-        progress(min(done, total), total)
-    return done
 
 
 def _unique(documents: Iterable[Document]) -> list[Document]:

@@ -16,7 +16,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .core import Assistant
-from .embeddings import Embedder
+from .protocols import Embedder
 
 
 class _EmbedderAdapter(Embeddings):

@@ -30,16 +30,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .answer import Answerer, CorpusView, Draft, supports
+from .answer import looks_like_instruction, supports
 from .config import Settings
-from .embeddings import Embedder
 from .errors import BackendError, ConfigError
+from .protocols import Answerer, CorpusView, Embedder
 from .question import Question, analyze
+from .reader import ReaderModel
 from .tokens import count_tokens
-from .types import ScoredSentence, Turn, Verification
-from .verify import Verifier, looks_like_instruction
+from .types import Draft, ScoredSentence, Turn, Verification
+from .verify import Verifier
 
-PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+# Inside the package, so a plain `pip install` can answer with an LLM; the repo's prompts/
+# is a link to this folder.
+PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 # Tokens kept free besides the reply: chat-template overhead and the model's tokenizer
 # counting differently from cl100k.
 SAFETY_TOKENS = 64
@@ -288,18 +291,11 @@ def _reason(exc: Any) -> str:
 # The answerer ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LLMDraft(Draft):
-    """A Draft with the verifier's record."""
-
-    verification: Verification | None = None
-
-
 @dataclass
 class LLMAnswerer:
     """Writes answers with an OpenAI-compatible model; shows only what the verifier lets through.
 
-    ``stream`` yields the model's text deltas, then one final ``LLMDraft`` (the answer to
+    ``stream`` yields the model's text deltas, then one final ``Draft`` (the answer to
     show, its citations and the verification record).
     """
 
@@ -315,7 +311,10 @@ class LLMAnswerer:
         return f"openai:{self.client.model}"
 
     @classmethod
-    def from_settings(cls, settings: Settings, embedder: Embedder, fallback: Answerer) -> LLMAnswerer:
+    def from_settings(
+        cls, settings: Settings, embedder: Embedder, fallback: Answerer, reader: ReaderModel | None = None
+    ) -> LLMAnswerer:
+        """``reader`` (the offline answerer's) tells the verifier what a cited sentence answers."""
         base_url = settings.openai_base_url
         on_close: list[Callable[[], None]] = []
         if settings.llm_gguf is not None and not base_url:
@@ -336,7 +335,7 @@ class LLMAnswerer:
             max_retries=settings.llm_max_retries,
         )
         on_close.insert(0, client.close)
-        verifier = Verifier(embedder, settings.verify_threshold)
+        verifier = Verifier(embedder, settings.verify_threshold, reader)
         return cls(client, fallback, verifier, settings, prompts_dir=settings.prompts_dir, on_close=on_close)
 
     # Follow-ups -------------------------------------------------------------------------
@@ -433,7 +432,7 @@ class LLMAnswerer:
             notes.append(f"{len(flagged)} unsupported sentence(s) flagged")
         if checked.dropped_markers:
             notes.append(f"dropped markers pointing nowhere: {list(checked.dropped_markers)}")
-        yield LLMDraft(
+        yield Draft(
             text=checked.text,
             short=checked.supported_text() or None,
             citations=checked.citations,
@@ -451,7 +450,7 @@ class LLMAnswerer:
         reply: str,
         checked: Any = None,
         error: str | None = None,
-    ) -> LLMDraft:
+    ) -> Draft:
         draft = self.fallback.answer(question, passages, corpus)
         kind = "refusal" if draft.refused else "extractive"
         verification = Verification(
@@ -466,7 +465,7 @@ class LLMAnswerer:
             error=error,
         )
         note = f"LLM answer replaced by the {'refusal' if draft.refused else 'offline answer'}: {reason}"
-        return LLMDraft(
+        return Draft(
             text=draft.text,
             short=draft.short,
             citations=draft.citations,

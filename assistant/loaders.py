@@ -8,7 +8,9 @@ it and carry on with the other files.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import warnings
 from pathlib import Path
 
 from .errors import PathNotFoundError, UnreadableDocumentError
@@ -62,7 +64,7 @@ def load_file(path: Path, doc_id: str, max_bytes: int) -> Document:
         title = _first_line_title(text, markdown=suffix in {".md", ".markdown"})
     if not text.strip():
         raise UnreadableDocumentError(str(path), "no text could be extracted from it")
-    return Document(doc_id=doc_id, title=title or path.stem, text=text, source=str(path))
+    return Document(doc_id=doc_id, title=title or path.stem, text=text, source=str(path.resolve()))
 
 
 def load_jsonl(path: Path) -> tuple[list[Document], list[UnreadableDocumentError]]:
@@ -166,10 +168,15 @@ def _read_pdf(path: Path) -> tuple[str, str]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    # pypdf reports recoverable damage through logging and warnings; a bad PDF is reported
+    # once, by us, in the ingest report, not as library noise on the user's terminal.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
-        reader = PdfReader(path)
-        pages = [page.extract_text() or "" for page in reader.pages]
-        meta_title = (reader.metadata.title if reader.metadata else None) or ""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(path)
+            pages = [page.extract_text() or "" for page in reader.pages]
+            meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except (PdfReadError, ValueError, KeyError, OSError) as exc:
         raise UnreadableDocumentError(
             str(path), f"the PDF cannot be read ({exc}); is it complete and unencrypted?"

@@ -8,55 +8,17 @@ whole sentences, for readers that want passages). Records carry their offsets.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .config import Settings
 from .errors import AssistantError, BackendError, ConfigError, UnknownDocumentError
-from .types import Chunk, Document, DocumentInfo, Entity, Sentence
-
-
-class VectorIndex(Protocol):
-    """Where documents, sentences and chunks with their vectors are kept."""
-
-    def put(self, records: Sequence[DocumentRecord], replace: Sequence[str] = ()) -> None:
-        """Store analysed documents; ``replace`` names ids whose old version goes first."""
-        ...
-
-    def remove(self, doc_id: str) -> None: ...
-
-    def documents(self) -> list[DocumentInfo]: ...
-
-    def content_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]: ...
-
-    def text(self, doc_id: str) -> str: ...
-
-    def sentences(self) -> list[tuple[Sentence, str]]: ...
-
-    def chunks(self, doc_id: str) -> list[Chunk]: ...
-
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]: ...
-
-    def vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
-
+from .types import Chunk, DocumentInfo, DocumentRecord, Sentence
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    """A document with everything derived from it, ready to store."""
-
-    document: Document
-    content_hash: str
-    sentences: Sequence[Sentence]
-    chunks: Sequence[Chunk]
-    sentence_vectors: np.ndarray
 
 
 def _guarded(action: str) -> Callable[[F], F]:
@@ -287,17 +249,13 @@ def _sentence_meta(sentence: Sentence, title: str) -> dict[str, Any]:
         "start": sentence.start,
         "end": sentence.end,
         "title": title,
-        "entities": json.dumps([[e.start, e.end, e.label] for e in sentence.entities]),
     }
 
 
 def _sentence_from(text: str, meta: dict[str, Any]) -> Sentence:
-    start = meta["start"]
-    entities = tuple(
-        Entity(s, e, label, text[s - start : e - start]) for s, e, label in json.loads(meta["entities"])
-    )
+    # Stores written before the reader also hold "entities" (spaCy's, at ingest); unused now.
     return Sentence(
-        doc_id=meta["doc_id"], index=meta["index"], start=start, end=meta["end"], text=text, entities=entities
+        doc_id=meta["doc_id"], index=meta["index"], start=meta["start"], end=meta["end"], text=text
     )
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -18,23 +22,12 @@ class Document:
 
 
 @dataclass(frozen=True)
-class Entity:
-    """A named entity inside a sentence; offsets are relative to the document text."""
-
-    start: int
-    end: int
-    label: str
-    text: str
-
-
-@dataclass(frozen=True)
 class Sentence:
     doc_id: str
     index: int
     start: int
     end: int
     text: str
-    entities: tuple[Entity, ...] = ()
 
     @property
     def sentence_id(self) -> str:
@@ -168,6 +161,66 @@ class Answer:
     """The citation verifier's record (LLM answers); None for the extractive answerer."""
     ttft_ms: float | None = None
     """Time to the first streamed text, from the question (the whole text at once offline)."""
+
+    def to_dict(self, passages: int = 5) -> dict[str, Any]:
+        """The answer as plain JSON (``assistant ask --json`` and the web UI's ``/ask`` API):
+        citations with exact offsets, the top ``passages`` retrieved sentences, the verifier's record."""
+        v = self.verification
+        return {
+            "question": self.question,
+            "text": self.text,
+            "short": self.short,
+            "refused": self.refused,
+            "standalone_question": self.standalone_question,
+            "citations": [asdict(c) for c in self.citations],
+            "passages": [
+                {
+                    "doc_id": p.sentence.doc_id,
+                    "text": p.sentence.text,
+                    "start": p.sentence.start,
+                    "end": p.sentence.end,
+                    "score": round(p.score, 4),
+                }
+                for p in self.retrieved[:passages]
+            ],
+            "backend": self.backend,
+            "latency_ms": round(self.latency_ms, 2),
+            "verification": None
+            if v is None
+            else {
+                "checked": v.checked,
+                "supported": v.supported,
+                "fallback": v.fallback,
+                "reason": v.reason,
+                "error": v.error,
+                "dropped_markers": list(v.dropped_markers),
+                "flagged": [{"text": c.text, "reasons": list(c.reasons)} for c in v.flagged],
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answerer's result before the assistant stamps timing and history on it."""
+
+    text: str
+    short: str | None
+    citations: tuple[Citation, ...]
+    refused: bool
+    notes: tuple[str, ...] = ()
+    verification: Verification | None = None
+    """The citation verifier's record, from answerers that check a model's claims."""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A document with everything derived from it, ready to store."""
+
+    document: Document
+    content_hash: str
+    sentences: Sequence[Sentence]
+    chunks: Sequence[Chunk]
+    sentence_vectors: np.ndarray
 
 
 @dataclass(frozen=True)

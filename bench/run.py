@@ -16,13 +16,14 @@ from typing import Any
 
 from assistant import Assistant, Settings
 from assistant.embeddings import CachedEmbedder, Embedder, MiniLMEmbedder
-from assistant.evaluation import _Spans, report, score_answer
+from assistant.evaluation import _Spans, data_use, report, score_answer
 from assistant.nlp import normalize_term
+from assistant.reader import card
 from assistant.segment import split_sentences
 from assistant.store import ChromaIndex, make_client
 from assistant.types import Document
 
-from . import quality
+from . import load, quality
 from .baseline import TOP_K, TutorialRAG
 from .data import ROOT, DataSet, scale_pool, scaled_corpus, seed_set, shared_set, shared_set_names
 from .measure import (
@@ -57,6 +58,13 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "about 20 minutes at 100k on 2 cores (10000 skips that)",
     )
     parser.add_argument("--latency-questions", type=int, default=200, help="questions timed per size")
+    parser.add_argument(
+        "--large-file-mb",
+        type=float,
+        default=10.0,
+        help="one text file of this size through `assistant ingest` (0 skips)",
+    )
+    parser.add_argument("--no-ui-load", action="store_true", help="skip the 20-session web UI load run")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "cache")
     return parser.parse_args(argv)
@@ -109,7 +117,7 @@ def measure_ingest(parts: Sequence[tuple[str, list[Document]]], model: MiniLMEmb
         ours_dir, theirs_dir = fresh(work / f"ingest-ours-{number}"), fresh(work / f"ingest-theirs-{number}")
         busy = BusyEmbedder(model)
         bot = our_bot(ours_dir, CachedEmbedder(busy, ours_dir / "embedding-cache.sqlite"))
-        bot.ingest_documents([WARMUP])  # loads spaCy, opens the store
+        bot.ingest_documents([WARMUP])  # loads the models, opens the store
         rag = TutorialRAG(theirs_dir, model)
         rag.ingest([WARMUP])
         busy.seconds = 0.0
@@ -162,7 +170,7 @@ def ingest_stages(documents: list[Document], model: MiniLMEmbedder, work: Path) 
     texts = [s.text for _, sentences, _ in analysed for s in sentences]
     vectors, embed_ms = timed(model.embed, texts)
     from assistant.ingest import content_hash
-    from assistant.store import DocumentRecord
+    from assistant.types import DocumentRecord
 
     records, row = [], 0
     for document, sentences, chunks in analysed:
@@ -224,7 +232,7 @@ def evaluate_set(data: DataSet, model: MiniLMEmbedder, builder: Embedder, cache:
     texts = {d.doc_id: d.text for d in data.documents}
     spans = _Spans(bot.document_text)
     ours_loc, theirs_loc = quality.EvidenceLocator(texts.get), quality.EvidenceLocator(texts.get)
-    bot.ask(data.questions[0].question)  # loads the lexical index and the parser: warm from here
+    bot.ask(data.questions[0].question)  # loads the lexical index and the reader: warm from here
     rag.search(data.questions[0].question)
     scored, per_question = [], []
     ask_ms, retrieve_ms, theirs_ms = [], [], []
@@ -253,6 +261,7 @@ def evaluate_set(data: DataSet, model: MiniLMEmbedder, builder: Embedder, cache:
                 quality.score(question, ours, theirs, bot.settings.top_k, TOP_K, ours_loc, theirs_loc)
             )
     bot.close()
+    reader_card = card()
     return {
         "name": data.name,
         "note": data.note,
@@ -261,10 +270,13 @@ def evaluate_set(data: DataSet, model: MiniLMEmbedder, builder: Embedder, cache:
         "ours_store": ours_meta,
         "theirs_store": theirs_meta,
         "retrieval": quality.summarise(per_question),
-        "answers": report(scored),
+        "answers": report(scored)
+        | data_use(data.questions, reader_card["trained_on_articles"], reader_card["tuned_on_articles"]),
         "latency_ms": {
             "ours_answer": percentiles(ask_ms),
             "ours_retrieval": percentiles(retrieve_ms),
+            # The reader's own cost: the whole answer less retrieval, question by question.
+            "ours_reader": percentiles([a - r for a, r in zip(ask_ms, retrieve_ms, strict=True)]),
             "theirs_retrieval": percentiles(theirs_ms),
         },
     }
@@ -425,6 +437,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, Any] = {"machine": facts, "options": {k: _shown(v) for k, v in vars(args).items()}}
     results["ingest"] = measure_ingest(ingest_parts, model, work)
     results["ingest_stages"] = ingest_stages(ingest_parts[-1][1], model, work)
+    large_mb = 0.2 if args.quick else args.large_file_mb
+    if large_mb:
+        log(f"ingest: one {large_mb} MB file through the CLI")
+        results["large_file"] = load.large_file(
+            [d for _, docs in ingest_parts for d in docs], large_mb, model, work
+        )
+    if not (args.quick or args.no_ui_load):
+        log("web UI: 20 sessions, with and without a slow LLM stream")
+        results["ui_load"] = load.ui_load(work)
     results["quality"] = [evaluate_set(data, model, builder, args.cache) for data in sets]
 
     mixed = [q.question for data in sets for q in data.questions if not q.history]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, SEED_ID, STARMER_SENTENCE, open_bot
 
-from assistant import Assistant, AssistantError
+from assistant import Assistant, AssistantError, Document
 from assistant.errors import (
     EmptyQuestionError,
     NothingToIngestError,
@@ -441,3 +442,14 @@ def test_question_too_long(seed_bot: Assistant) -> None:
     assert "2,000" in message and "ASSISTANT_MAX_QUESTION_CHARS" in message
     with pytest.raises(QuestionTooLongError):
         seed_bot.retrieve(question)
+
+
+def test_progress_counts_characters_to_the_end(fresh_bot: Assistant) -> None:
+    """A progress callback sees (done, total) in characters, never going back, ending at total:
+    one large document reports progress while it is embedded, not only when it is done."""
+    text = " ".join(f"Sentence number {i} says that the river rose by {i} centimetres." for i in range(1500))
+    seen: list[tuple[int, int]] = []
+    fresh_bot.ingest_documents([Document("big.txt", "Big", text)], progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (len(text), len(text))
+    assert len(seen) >= 3, "a large document should report progress more than once"
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(seen))

@@ -21,9 +21,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 def test_ask_endpoint_answers_with_sources(client) -> None:
     result = client.predict("Who proposed 30,000 troops?", api_name="/ask")
-    assert "Starmer" in result["answer"]
+    assert "Starmer" in result["text"]
     assert result["refused"] is False
-    source = result["sources"][0]
+    source = result["citations"][0]
     assert source["marker"] == 1
     assert source["text"].startswith("Starmer is slated to travel to Washington")
     assert source["end"] - source["start"] == len(source["text"])
@@ -32,7 +32,7 @@ def test_ask_endpoint_answers_with_sources(client) -> None:
 def test_ask_endpoint_takes_the_conversation_so_far(client) -> None:
     history = [["Who proposed 30,000 troops?", "Keir Starmer"]]
     result = client.predict("Where is he travelling to make that proposal?", history, api_name="/ask")
-    assert "Washington" in result["answer"]
+    assert "Washington" in result["text"]
 
 
 def test_ask_endpoint_reports_a_bad_question_by_its_message(client) -> None:

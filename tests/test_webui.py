@@ -8,14 +8,11 @@ from itertools import pairwise
 from pathlib import Path
 
 from assistant import Settings
-from assistant.types import Answer, Citation, DocumentInfo, IngestReport, ScoredSentence, Sentence
-from assistant.webui import (
-    BACKENDS,
-    DEFAULT_BACKEND,
-    EXAMPLES,
+from assistant.types import Answer, Citation, DocumentInfo, IngestReport, ScoredSentence, Sentence, Turn
+from assistant.ui_format import (
     REFUSAL_HINT,
     answer_markdown,
-    api_payload,
+    backend_choices,
     display_title,
     documents_html,
     error_markdown,
@@ -24,13 +21,13 @@ from assistant.webui import (
     highlight_html,
     history_pairs,
     ingest_report_markdown,
-    launch_options,
     md_escape,
     passages_markdown,
     source_choices,
     stream_prefixes,
     viewer_html,
 )
+from assistant.webui import launch_options
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = "Intro line.\nStarmer is slated to travel to Washington <next> week & more. The end."
@@ -201,19 +198,21 @@ def test_error_message_is_a_readable_sentence() -> None:
     assert error_markdown("the question is empty") == "**Sorry:** the question is empty."
 
 
-def test_api_payload_is_plain_json() -> None:
-    payload = api_payload(cited_answer(), top_k=1)
-    decoded = json.loads(json.dumps(payload))
-    assert decoded["answer"] == "Keir Starmer [1]."
-    assert decoded["sources"][0]["text"] == SENTENCE
-    assert (decoded["sources"][0]["start"], decoded["sources"][0]["end"]) == (START, END)
-    assert len(decoded["passages"]) == 1
+def test_answer_serialises_to_plain_json() -> None:
+    """The one JSON form of an answer (CLI --json and the UI's /ask): exact citation offsets,
+    the top passages, and the same keys as the Answer's fields."""
+    decoded = json.loads(json.dumps(cited_answer().to_dict(passages=1)))
+    assert decoded["text"] == "Keir Starmer [1]." and decoded["short"] == "Keir Starmer"
+    assert decoded["citations"][0]["text"] == SENTENCE
+    assert (decoded["citations"][0]["start"], decoded["citations"][0]["end"]) == (START, END)
+    assert len(decoded["passages"]) == 1 and decoded["verification"] is None
 
 
 def test_history_keeps_the_short_answer() -> None:
+    """The UI remembers what Conversation remembers: the short answer, else the refusal's text."""
     assert history_pairs([cited_answer(), refused_answer()]) == [
-        ("Who travels?", "Keir Starmer"),
-        ("What is the capital of Peru?", "The documents don't say what is the capital of Peru."),
+        Turn("Who travels?", "Keir Starmer"),
+        Turn("What is the capital of Peru?", "The documents don't say what is the capital of Peru."),
     ]
 
 
@@ -226,9 +225,15 @@ def test_login_only_when_both_username_and_password_are_set() -> None:
     assert options["max_file_size"] == 2_000_000
 
 
-def test_backend_choice_and_examples() -> None:
-    assert DEFAULT_BACKEND in BACKENDS
-    assert "Who proposed 30,000 troops?" in EXAMPLES
+def test_backend_choices_follow_the_settings() -> None:
+    """The UI offers the offline backend always, the LLM only when one is configured, and
+    preselects the configured backend; every choice is a key the library accepts."""
+    offline, default = backend_choices(Settings())
+    assert list(offline.values()) == ["extractive"] and offline[default] == "extractive"
+    both, default = backend_choices(Settings(backend="openai", openai_base_url="http://127.0.0.1:1/v1"))
+    assert sorted(both.values()) == ["extractive", "openai"] and both[default] == "openai"
+    both, default = backend_choices(Settings(openai_base_url="http://127.0.0.1:1/v1"))
+    assert both[default] == "extractive"
 
 
 def test_app_flags_override_the_environment(monkeypatch) -> None:

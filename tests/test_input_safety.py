@@ -1,0 +1,82 @@
+"""Bad input gets a clear error of our own, or is cleaned; it never ends in a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, HEADLINE_QUESTION, cli_command, cli_env, open_bot
+
+from assistant import Assistant, Document, UserInputError
+from assistant.errors import InvalidArgumentError
+from assistant.protocols import Embedder
+
+
+@pytest.mark.parametrize("question", [42, None, b"Who proposed 30,000 troops?", ["a"]])
+def test_question_of_the_wrong_type_is_named(seed_bot: Assistant, question: object) -> None:
+    """ask(42) says the question must be a str (it used to say 'the question is empty')."""
+    with pytest.raises(InvalidArgumentError, match=r"question must be a str, not"):
+        seed_bot.ask(question)  # type: ignore[arg-type]
+
+
+def test_lone_surrogates_in_a_question_are_answered(seed_bot: Assistant, assert_citations_exact) -> None:
+    """A question holding a lone surrogate (undecodable terminal bytes) is cleaned, not crashed on."""
+    answer = seed_bot.ask("Who proposed \udcff 30,000 troops?")
+    assert_citations_exact(seed_bot, answer)
+    assert "\udcff" not in answer.question and "\ufffd" in answer.question
+
+
+def test_cli_question_with_invalid_bytes(tmp_path: Path) -> None:
+    """`assistant ask $'Who proposed \\xff troops?'` answers or refuses; no UnicodeEncodeError."""
+    data_dir = tmp_path / "data"
+    env = cli_env(data_dir)
+    assert subprocess.run(cli_command("ingest", str(CORPUS)), env=env, capture_output=True).returncode == 0
+    argv = [os.fsencode(a) for a in cli_command("ask", "--json")] + [b"Who proposed \xff 30,000 troops?"]
+    done = subprocess.run(argv, env=env, capture_output=True, timeout=180)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert b"Traceback" not in done.stderr
+    assert "question" in json.loads(done.stdout)
+
+
+def test_ingest_accepts_a_list_and_names_a_wrong_type(tmp_path: Path, shared_embedder: Embedder) -> None:
+    """ingest([a, b]) ingests both; ingest(42) raises our error naming the argument, not a TypeError."""
+    bot = open_bot(tmp_path / "data", shared_embedder)
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("Alpha is the first letter of the Greek alphabet.", encoding="utf-8")
+    b.write_text("Omega is the last letter of the Greek alphabet.", encoding="utf-8")
+    report = bot.ingest([a, b])
+    assert len(report.added) == 2
+    with pytest.raises(InvalidArgumentError, match="paths must be str or Path, not int"):
+        bot.ingest(42)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="documents must be Document objects"):
+        bot.ingest_documents(["just a string"])  # type: ignore[list-item]
+    assert issubclass(InvalidArgumentError, UserInputError)
+
+
+def test_document_with_lone_surrogates_ingests(tmp_path: Path, shared_embedder: Embedder) -> None:
+    """A Document whose text holds a lone surrogate is stored with U+FFFD in its place (same offsets)."""
+    bot = open_bot(tmp_path / "data", shared_embedder)
+    text = "Keir Starmer \udce9 proposed 30,000 troops."
+    report = bot.ingest_documents([Document("s.txt", "S", text)])
+    assert report.added == ("s.txt",)
+    stored = bot.document_text("s.txt")
+    assert len(stored) == len(text) and "\ufffd" in stored
+
+
+def test_json_errors_are_json(tmp_path: Path) -> None:
+    """With --json, an error is one JSON object on stdout ({"error", "kind"}) with the usual exit code."""
+    done = subprocess.run(
+        cli_command("ask", "--json", "   "), env=cli_env(tmp_path / "data"), capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    error = json.loads(done.stdout)
+    assert error["kind"] == "EmptyQuestionError" and "empty" in error["error"]
+    assert "Traceback" not in done.stderr
+
+
+def test_headline_still_answered_after_cleaning(seed_bot: Assistant) -> None:
+    """Cleaning leaves ordinary questions as they were."""
+    assert seed_bot.ask(f" {HEADLINE_QUESTION} ").question == HEADLINE_QUESTION

@@ -1,0 +1,117 @@
+"""Does each remaining rule earn its place? Ablations on held-out articles, end to end.
+
+    .venv/bin/python -m training.ablation
+
+Every question of the calibration and test articles is retrieved and its top sentences are
+read once, unfiltered; each variant (which evidence filter, how many sentences read) then
+picks its candidates from those reads, gets its own margin and weight fitted on the
+calibration articles, and is scored on the test articles. Prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant import Assistant
+from assistant.answer import Candidate, ReaderAnswerer, names_and_numbers_near, supports
+from assistant.question import analyze
+from assistant.reader import ReaderModel
+from assistant.types import Document
+
+from . import data
+from .calibrate import Read, fit, scores
+
+DEPTH = 10
+
+
+@dataclass(frozen=True)
+class Flagged:
+    answers: tuple[str, ...]
+    candidates: tuple[Candidate, ...]
+    numbers: tuple[bool, ...]
+    supported: tuple[bool, ...]
+
+
+def read_deep(model: Path, articles: tuple[str, ...], work: Path) -> list[Flagged]:
+    store = work / ("ablation-" + "-".join(a[:8] for a in articles))
+    shutil.rmtree(store, ignore_errors=True)
+    paragraphs = data.load_paragraphs(data.SQUAD2)
+    questions = [
+        q for q in data.load_questions(data.SQUAD2) if data.article_of(q["context_doc_id"]) in articles
+    ]
+    documents = [
+        Document(p.doc_id, p.article.replace("_", " "), p.text)
+        for p in paragraphs.values()
+        if p.article in articles
+    ]
+    reader = ReaderAnswerer(
+        ReaderModel(model, threads=2), margin=0.0, retrieval_weight=0.0, passages=DEPTH, evidence=None
+    )
+    out = []
+    with Assistant.open(store, collection="ablation", answerer=reader) as bot:
+        bot.ingest_documents(documents)
+        for q in questions:
+            question = analyze(q["question"])
+            candidates = reader.candidates(question, bot.retriever.retrieve(question, DEPTH), bot.retriever)
+            out.append(
+                Flagged(
+                    tuple(q["answers"]),
+                    tuple(candidates),
+                    tuple(names_and_numbers_near(question, c.passage, bot.retriever) for c in candidates),
+                    tuple(supports(question, c.passage, bot.retriever) for c in candidates),
+                )
+            )
+    shutil.rmtree(store, ignore_errors=True)
+    return out
+
+
+def variant(reads: list[Flagged], evidence: str, passages: int) -> list[Read]:
+    out = []
+    for r in reads:
+        keep = [
+            c
+            for c, n, s in zip(r.candidates, r.numbers, r.supported, strict=True)
+            if evidence == "none" or (evidence == "names+numbers" and n) or (evidence == "supports" and s)
+        ]
+        out.append(Read(r.answers, tuple(keep[:passages])))
+    return out
+
+
+def main() -> None:
+    from .reader import RESOURCES
+
+    work = Path("build/reader")
+    saved = work / "ablation-reads.pickle"
+    if "--reuse" in sys.argv and saved.exists():
+        with saved.open("rb") as f:
+            reads = pickle.load(f)
+        calibration, test = reads["calibration"], reads["test"]
+    else:
+        calibration = read_deep(RESOURCES / "reader.onnx", data.CALIBRATION_ARTICLES, work)
+        test = read_deep(RESOURCES / "reader.onnx", data.TEST_ARTICLES, work)
+        with saved.open("wb") as f:
+            pickle.dump({"calibration": calibration, "test": test}, f)
+    print()
+    print(
+        "| evidence filter | sentences read | margin | weight | SQuAD 2.0 F1 (all) | answer F1 (answerable) "
+        "| refusal acc. | false refusals |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for evidence in ("none", "names+numbers", "supports"):
+        for passages in (2, 4, 6, 8):
+            margin, weight = fit(variant(calibration, evidence, passages))
+            s = scores(variant(test, evidence, passages), margin, weight)
+            print(
+                f"| {evidence} | {passages} | {margin:.2f} | {weight:g} | {s['f1']:.3f} "
+                f"| {s['answerable_f1']:.3f} "
+                f"| {s['refusal_accuracy']:.3f} | {s['false_refusal_rate']:.3f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

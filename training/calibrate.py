@@ -1,0 +1,192 @@
+"""Fit the reader's no-answer margin and retrieval weight end to end, and measure held-out articles.
+
+End to end means as the product answers: the articles' paragraphs are ingested into a real
+store, each question is retrieved against them, and the reader reads the top sentences.
+The margin and weight are chosen on the calibration articles only (at most 20% of answerable
+questions refused, then as many unanswerable ones refused as possible); the test articles
+are then scored once with them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant import Assistant, Settings
+from assistant.answer import Candidate, ReaderAnswerer, names_and_numbers_near
+from assistant.evaluation import exact_match, f1_score
+from assistant.question import analyze
+from assistant.reader import ReaderModel
+from assistant.types import Document
+
+from . import data
+
+RETRIEVAL_WEIGHTS = (0.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+# The operating point: a user asking what the documents do say should rarely be refused; within
+# that, refuse as many questions the documents cannot answer as the reader can tell apart.
+MAX_FALSE_REFUSALS = 0.2
+# As many as the product reads by default: the fitted margin is for that many candidates.
+PASSAGES_READ = Settings().reader_passages
+
+
+@dataclass(frozen=True)
+class Read:
+    answers: tuple[str, ...]
+    candidates: tuple[Candidate, ...]
+
+
+def read_articles(model: Path, articles: tuple[str, ...], work: Path) -> list[Read]:
+    """Every question of ``articles``, retrieved and read; candidates unsorted, unthresholded."""
+    store = work / ("store-" + "-".join(a[:8] for a in articles))
+    shutil.rmtree(store, ignore_errors=True)
+    paragraphs = data.load_paragraphs(data.SQUAD2)
+    questions = [
+        q for q in data.load_questions(data.SQUAD2) if data.article_of(q["context_doc_id"]) in articles
+    ]
+    documents = [
+        Document(p.doc_id, p.article.replace("_", " "), p.text)
+        for p in paragraphs.values()
+        if p.article in articles
+    ]
+    reader = ReaderAnswerer(
+        ReaderModel(model, threads=2),
+        margin=0.0,
+        retrieval_weight=0.0,
+        passages=PASSAGES_READ,
+        evidence=names_and_numbers_near,
+    )
+    out = []
+    with Assistant.open(store, collection="calibration", answerer=reader) as bot:
+        bot.ingest_documents(documents)
+        for q in questions:
+            analysed = analyze(q["question"])
+            passages = bot.retriever.retrieve(analysed, 10)
+            out.append(Read(tuple(q["answers"]), tuple(reader.candidates(analysed, passages, bot.retriever))))
+    shutil.rmtree(store, ignore_errors=True)
+    return out
+
+
+def _outcomes(reads: list[Read], weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per question: best score, F1 and EM if answered, and whether it is answerable."""
+    best, f1, em, answerable = [], [], [], []
+    for r in reads:
+        top = max(r.candidates, key=lambda c: c.score(weight), default=None)
+        best.append(top.score(weight) if top else -np.inf)
+        text = top.text if top else ""
+        f1.append(max((f1_score(text, a) for a in r.answers), default=0.0))
+        em.append(max((exact_match(text, a) for a in r.answers), default=0.0))
+        answerable.append(bool(r.answers))
+    return np.array(best), np.array(f1), np.array(em), np.array(answerable)
+
+
+def _summary(outcomes: tuple[np.ndarray, ...], margin: float) -> dict[str, float]:
+    best, f1, em, answerable = outcomes
+    answered = best >= margin
+    per_f1 = np.where(answered, np.where(answerable, f1, 0.0), (~answerable).astype(float))
+    per_em = np.where(answered, np.where(answerable, em, 0.0), (~answerable).astype(float))
+    return {
+        "questions": len(best),
+        "f1": round(float(per_f1.mean()), 4),
+        "em": round(float(per_em.mean()), 4),
+        "answerable_f1": round(float(per_f1[answerable].mean()), 4),
+        "refusal_accuracy": round(float((~answered[~answerable]).mean()), 4) if (~answerable).any() else 1.0,
+        "false_refusal_rate": round(float((~answered[answerable]).mean()), 4),
+    }
+
+
+def scores(reads: list[Read], margin: float, weight: float) -> dict[str, float]:
+    return _summary(_outcomes(reads, weight), margin)
+
+
+def fit(reads: list[Read]) -> tuple[float, float]:
+    """The (margin, retrieval weight) that refuses the most unanswerable questions of ``reads``
+    while refusing at most MAX_FALSE_REFUSALS of the answerable ones (ties: higher F1)."""
+    chosen: tuple[float, float, float, float] | None = None
+    for weight in RETRIEVAL_WEIGHTS:
+        best, f1, _, answerable = _outcomes(reads, weight)
+        # The highest margin that still answers 1 - MAX_FALSE_REFUSALS of the answerable ones.
+        margin = float(np.quantile(best[answerable], MAX_FALSE_REFUSALS, method="lower"))
+        summary = _summary((best, f1, f1, answerable), margin)
+        key = (summary["refusal_accuracy"], summary["answerable_f1"])
+        if chosen is None or key > chosen[:2]:
+            chosen = (*key, margin, weight)
+    assert chosen is not None
+    return round(chosen[2], 4), chosen[3]
+
+
+def calibrate(model: Path, work: Path) -> tuple[float, float, dict]:
+    reads = read_articles(model, data.CALIBRATION_ARTICLES, work)
+    margin, weight = fit(reads)
+    return (
+        margin,
+        weight,
+        {
+            "articles": list(data.CALIBRATION_ARTICLES),
+            "passages_read": PASSAGES_READ,
+            "retrieval_weights_tried": list(RETRIEVAL_WEIGHTS),
+            "scores_at_fitted_values (tuning data)": scores(reads, margin, weight),
+        },
+    )
+
+
+def evaluate(model: Path, margin: float, weight: float, work: Path) -> dict:
+    reads = read_articles(model, data.TEST_ARTICLES, work)
+    return {
+        "articles": list(data.TEST_ARTICLES),
+        "corpus": "the test articles' paragraphs only",
+        **scores(reads, margin, weight),
+    }
+
+
+def update_card(model: Path, card_path: Path, work: Path, trained_on: list[str]) -> dict:
+    """Fit the margin and weight for the answerer as it is now, score the test articles,
+    and write both into the card. Rerun (``python -m training.calibrate``) whenever the
+    way answers are chosen changes; the model itself stays as trained."""
+    margin, weight, calibration = calibrate(model, work)
+    card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.exists() else {}
+    card |= {
+        "no_answer_margin": margin,
+        "retrieval_weight": weight,
+        "trained_on_articles": trained_on,
+        "tuned_on_articles": list(data.CALIBRATION_ARTICLES),
+        "calibration": calibration,
+        "end_to_end_on_test_articles": evaluate(model, margin, weight, work),
+    }
+    card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return card
+
+
+def trained_articles() -> list[str]:
+    """Every article with training pairs: the training sets less the test and calibration articles."""
+    held_out = data.TEST_ARTICLES + data.CALIBRATION_ARTICLES
+    return sorted({p.article for p in data.build(held_out, seed=0)})
+
+
+def main() -> None:
+    from .reader import RESOURCES
+
+    card = update_card(
+        RESOURCES / "reader.onnx", RESOURCES / "reader.card.json", Path("build/reader"), trained_articles()
+    )
+    print(
+        json.dumps(
+            {
+                k: card[k]
+                for k in (
+                    "no_answer_margin",
+                    "retrieval_weight",
+                    "calibration",
+                    "end_to_end_on_test_articles",
+                )
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
