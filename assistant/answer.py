@@ -158,17 +158,9 @@ def refusal(question: Question, reason: str) -> Draft:
 
 
 def supports(question: Question, passage: ScoredSentence, corpus: CorpusView) -> bool:
-    """Is ``passage`` evidence about the question: its terms covered, its numbers and names nearby?
-
-    The question's numbers must be in or next to the passage ("Wimbledon 2019" is not
-    answered by a page about 2018), and so must most of its names.
-    """
-    if passage.coverage < MIN_COVERAGE:
-        return False
-    nearby = corpus.context_terms(passage.sentence)
-    missing = [t for t in question.key_terms if t not in nearby]
-    names = [t for t in question.key_terms if not t[0].isdigit()]
-    return not any(t[0].isdigit() for t in missing) and len(missing) <= len(names) // 3
+    """Is ``passage`` evidence about the question (for the LLM path): enough of the question's
+    terms covered, and its names and numbers there (``names_and_numbers_near``)?"""
+    return passage.coverage >= MIN_COVERAGE and names_and_numbers_near(question, passage, corpus)
 
 
 def names_and_numbers_near(question: Question, passage: ScoredSentence, corpus: CorpusView) -> bool:
@@ -177,16 +169,17 @@ def names_and_numbers_near(question: Question, passage: ScoredSentence, corpus: 
     - every number and year of the question is in the sentence or its document's title: a page
       about Wimbledon 2018 does not answer a question about 2019, and "200,000 soldiers" does
       not answer a question about 30,000 troops, even right after a sentence that names them;
-    - most of its names are in or next to the sentence: at most one in three missing
+    - most of its names are in the sentence's document: at most one in three missing
       (questions capitalise common words too), so "When will Starmer meet Vladimir Putin?" is
-      not answered from a sentence about Starmer alone.
+      not answered from a story about Starmer alone, while "Keir Starmer" may be "Starmer" in
+      the sentence itself.
     """
     numbers = [t for t in question.key_terms if t[0].isdigit()]
     if numbers and not set(numbers) <= set(terms(f"{passage.title} {passage.sentence.text}")):
         return False
     names = [t for t in question.key_terms if not t[0].isdigit()]
-    nearby = corpus.context_terms(passage.sentence)
-    return sum(t not in nearby for t in names) <= len(names) // 3
+    in_document = corpus.document_terms(passage.sentence.doc_id)
+    return sum(t not in in_document for t in names) <= len(names) // 3
 
 
 def _clean(surface: str) -> str:

@@ -84,7 +84,7 @@ class Assistant:
     >>> bot = Assistant.open("data/")
     >>> bot.ingest("corpus/")
     >>> bot.ask("Who proposed 30,000 troops?").short
-    'Keir Starmer'
+    'Starmer'
     """
 
     def __init__(

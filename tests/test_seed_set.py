@@ -57,7 +57,14 @@ def test_question_file_is_well_formed() -> None:
 
 # Questions the offline answerer is known to get wrong, with the reason. Strict xfail:
 # when the method improves and one passes, the test fails until it is taken off the list.
-KNOWN_GAPS: dict[str, str] = {}
+KNOWN_GAPS: dict[str, str] = {
+    "who-wrote": "the byline ('Ramin Sohrabi for TROIB News') shares no word with the question, "
+    "so retrieval never offers it to the reader",
+    "un-putin-meeting": "two of the question's three names are in the story (Starmer, Vladimir "
+    "Zelensky); the reader gives 'next week' from the Starmer sentence above its no-answer margin",
+    "un-uk-aid": "the reader takes Brussels' €6 billion for the UK's pledge: SQuAD-trained, it "
+    "does not check who pledges",
+}
 
 
 def _cases() -> list:
@@ -88,8 +95,12 @@ def test_seed_set_report(seed_results: list[Scored]) -> None:
     n_answerable = summary["n_answerable"]
     assert summary["n_errors"] == 0
     assert summary["citation_verbatim"] == 1.0
-    assert summary["refusal_accuracy"] == 1.0, json.dumps(summary)
-    expected = (n_answerable - len(KNOWN_GAPS)) / n_answerable
+    questions = {q.qid: q for q in load_questions(QUESTIONS)}
+    gaps_answerable = sum(1 for qid in KNOWN_GAPS if questions[qid].answerable)
+    gaps_unanswerable = len(KNOWN_GAPS) - gaps_answerable
+    expected_refusals = (summary["n_unanswerable"] - gaps_unanswerable) / summary["n_unanswerable"]
+    assert summary["refusal_accuracy"] >= round(expected_refusals, 4), json.dumps(summary)
+    expected = (n_answerable - gaps_answerable) / n_answerable
     assert summary["answer_accuracy"] >= round(expected, 4), json.dumps(summary)  # the report rounds to 4
 
 
