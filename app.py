@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 from assistant import Assistant, Settings
@@ -30,10 +31,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def settings_from(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:
+    """The app's settings: its flags over the ASSISTANT_* environment (``env``, default os.environ)."""
+    return Settings.from_env(env, ui_host=args.host, ui_port=args.port, data_dir=args.data_dir)
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
-    settings = Settings.from_env(ui_host=args.host, ui_port=args.port, data_dir=args.data_dir)
+    settings = settings_from(args)
     bot = Assistant.open(settings=settings)
     if not bot.documents():
         log.info("empty store in %s: ingesting %s", settings.data_dir, CORPUS)

@@ -12,6 +12,7 @@ AssistantError
 │   └── QuestionSetError    a line of a scripted question set is malformed
 ├── ConfigError             a setting is missing or invalid
 └── BackendError            a store, model or endpoint failed while doing its job
+    └── LLMError            the LLM endpoint failed (timeout, 401, 429, 500, garbage, ...)
 """
 
 from __future__ import annotations
@@ -68,3 +69,11 @@ class ConfigError(AssistantError):
 
 class BackendError(AssistantError):
     pass
+
+
+class LLMError(BackendError):
+    """The LLM endpoint failed; ``kind`` names how (see ``assistant.llm``)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind

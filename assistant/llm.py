@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from .answer import looks_like_instruction, supports
 from .config import Settings
-from .errors import BackendError, ConfigError
+from .errors import ConfigError, LLMError
 from .protocols import Answerer, CorpusView, Embedder
 from .question import Question, analyze
 from .reader import ReaderModel
@@ -50,14 +50,6 @@ SAFETY_SHARE = 0.15
 MAX_BACKOFF_S = 8.0
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-
-class LLMError(BackendError):
-    """The LLM endpoint failed; ``kind`` is one of the kinds in the module docstring."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 # Prompts --------------------------------------------------------------------------------

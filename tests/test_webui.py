@@ -236,16 +236,19 @@ def test_backend_choices_follow_the_settings() -> None:
     assert both[default] == "extractive"
 
 
-def test_app_flags_override_the_environment(monkeypatch) -> None:
+def test_app_flags_override_the_environment() -> None:
+    """app.py's flags beat ASSISTANT_* variables, which beat the defaults: the same mapping
+    main() uses to start the UI."""
     spec = importlib.util.spec_from_file_location("app_under_test", REPO / "app.py")
     assert spec and spec.loader
     app = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(app)
-    args = app.parse_args(["--host", "0.0.0.0", "--port", "8123", "--share", "--data-dir", "/tmp/x"])
-    assert (args.host, args.port, args.share, args.data_dir) == ("0.0.0.0", 8123, True, Path("/tmp/x"))
-    monkeypatch.setenv("ASSISTANT_UI_PORT", "7001")
-    settings = Settings.from_env(ui_host=args.host, ui_port=args.port, data_dir=args.data_dir)
-    assert (settings.ui_host, settings.ui_port) == ("0.0.0.0", 8123)
-    defaults = app.parse_args([])
-    assert Settings.from_env(ui_port=defaults.port).ui_port == 7001
-    assert app.CORPUS == REPO / "corpus"
+    env = {"ASSISTANT_UI_PORT": "7001", "ASSISTANT_UI_HOST": "127.0.0.2"}
+    flagged = app.settings_from(
+        app.parse_args(["--host", "0.0.0.0", "--port", "8123", "--data-dir", "/tmp/x"]), env
+    )
+    assert (flagged.ui_host, flagged.ui_port, flagged.data_dir) == ("0.0.0.0", 8123, Path("/tmp/x"))
+    from_env = app.settings_from(app.parse_args([]), env)
+    assert (from_env.ui_host, from_env.ui_port) == ("127.0.0.2", 7001)
+    assert app.settings_from(app.parse_args([]), {}).ui_port == 7860
+    assert app.parse_args(["--share"]).share and app.CORPUS == REPO / "corpus"
