@@ -20,7 +20,6 @@ def test_wheel_ships_model_card_tokenizer_and_prompts(tmp_path: Path) -> None:
             "pip",
             "wheel",
             "--no-deps",
-            "--no-build-isolation",
             "-q",
             "-w",
             str(tmp_path),
