@@ -440,9 +440,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     large_mb = 0.2 if args.quick else args.large_file_mb
     if large_mb:
         log(f"ingest: one {large_mb} MB file through the CLI")
-        results["large_file"] = load.large_file(
-            [d for _, docs in ingest_parts for d in docs], large_mb, model, work
-        )
+        pool = [d for data in sets for d in data.documents]
+        results["large_file"] = load.large_file(pool, large_mb, model, work)
     if not (args.quick or args.no_ui_load):
         log("web UI: 20 sessions, with and without a slow LLM stream")
         results["ui_load"] = load.ui_load(work)
