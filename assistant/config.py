@@ -56,8 +56,8 @@ class Settings:
     max_question_chars: int = 2000
     """Longer questions are rejected with a clear error instead of being truncated."""
 
-    max_file_mb: float = 50.0
-    """Files larger than this are refused at ingest."""
+    max_file_mb: float = 10.0
+    """Files larger than this are refused at ingest (about 2 minutes per MB on 2 cores)."""
 
     onnx_threads: int = 1
     """Threads for the local embedding model and the reader (one is fastest on a 2-core machine)."""

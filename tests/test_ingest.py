@@ -361,7 +361,8 @@ def test_bad_file_is_reported_and_loses_nothing(guarded_bot: Assistant, tmp_path
 
 
 def test_oversized_file_is_refused(tmp_path: Path, shared_embedder) -> None:
-    """A file over max_file_mb is refused with a reason that names the setting to raise."""
+    """A file over max_file_mb is refused with a reason that says how long it would take and
+    names the setting to raise."""
     bot = open_bot(tmp_path / "store", shared_embedder, max_file_mb=0.001)
     path = tmp_path / "big.txt"
     path.write_text("A sentence about the budget. " * 100, encoding="utf-8")
@@ -369,6 +370,7 @@ def test_oversized_file_is_refused(tmp_path: Path, shared_embedder) -> None:
     assert report.added == ()
     [(where, reason)] = report.failed
     assert where.endswith("big.txt") and "ASSISTANT_MAX_FILE_MB" in reason
+    assert "minutes per MB" in reason and "0.001 MB limit" in reason
     assert bot.documents() == []
 
 
