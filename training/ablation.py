@@ -11,19 +11,16 @@ calibration articles, and is scored on the test articles. Prints a markdown tabl
 from __future__ import annotations
 
 import pickle
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant import Assistant
 from assistant.answer import Candidate, ReaderAnswerer, names_and_numbers_near, supports
 from assistant.question import analyze
 from assistant.reader import ReaderModel
-from assistant.types import Document
 
 from . import data
-from .calibrate import Read, fit, scores
+from .calibrate import Read, articles_store, fit, scores
 
 DEPTH = 10
 
@@ -32,28 +29,17 @@ DEPTH = 10
 class Flagged:
     answers: tuple[str, ...]
     candidates: tuple[Candidate, ...]
-    numbers: tuple[bool, ...]
+    near: tuple[bool, ...]
+    """names_and_numbers_near, per candidate"""
     supported: tuple[bool, ...]
 
 
 def read_deep(model: Path, articles: tuple[str, ...], work: Path) -> list[Flagged]:
-    store = work / ("ablation-" + "-".join(a[:8] for a in articles))
-    shutil.rmtree(store, ignore_errors=True)
-    paragraphs = data.load_paragraphs(data.SQUAD2)
-    questions = [
-        q for q in data.load_questions(data.SQUAD2) if data.article_of(q["context_doc_id"]) in articles
-    ]
-    documents = [
-        Document(p.doc_id, p.article.replace("_", " "), p.text)
-        for p in paragraphs.values()
-        if p.article in articles
-    ]
     reader = ReaderAnswerer(
         ReaderModel(model, threads=2), margin=0.0, retrieval_weight=0.0, passages=DEPTH, evidence=None
     )
     out = []
-    with Assistant.open(store, collection="ablation", answerer=reader) as bot:
-        bot.ingest_documents(documents)
+    with articles_store(articles, work, reader) as (bot, questions):
         for q in questions:
             question = analyze(q["question"])
             candidates = reader.candidates(question, bot.retriever.retrieve(question, DEPTH), bot.retriever)
@@ -65,7 +51,6 @@ def read_deep(model: Path, articles: tuple[str, ...], work: Path) -> list[Flagge
                     tuple(supports(question, c.passage, bot.retriever) for c in candidates),
                 )
             )
-    shutil.rmtree(store, ignore_errors=True)
     return out
 
 
@@ -74,7 +59,7 @@ def variant(reads: list[Flagged], evidence: str, passages: int) -> list[Read]:
     for r in reads:
         keep = [
             c
-            for c, n, s in zip(r.candidates, r.numbers, r.supported, strict=True)
+            for c, n, s in zip(r.candidates, r.near, r.supported, strict=True)
             if evidence == "none" or (evidence == "names+numbers" and n) or (evidence == "supports" and s)
         ]
         out.append(Read(r.answers, tuple(keep[:passages])))

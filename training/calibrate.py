@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +41,11 @@ class Read:
     candidates: tuple[Candidate, ...]
 
 
-def read_articles(model: Path, articles: tuple[str, ...], work: Path) -> list[Read]:
-    """Every question of ``articles``, retrieved and read; candidates unsorted, unthresholded."""
+@contextmanager
+def articles_store(
+    articles: tuple[str, ...], work: Path, answerer: ReaderAnswerer
+) -> Iterator[tuple[Assistant, list[dict]]]:
+    """A fresh store holding the squad2_dev paragraphs of ``articles``, and their questions."""
     store = work / ("store-" + "-".join(a[:8] for a in articles))
     shutil.rmtree(store, ignore_errors=True)
     paragraphs = data.load_paragraphs(data.SQUAD2)
@@ -52,6 +57,16 @@ def read_articles(model: Path, articles: tuple[str, ...], work: Path) -> list[Re
         for p in paragraphs.values()
         if p.article in articles
     ]
+    try:
+        with Assistant.open(store, collection="calibration", answerer=answerer) as bot:
+            bot.ingest_documents(documents)
+            yield bot, questions
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
+
+
+def read_articles(model: Path, articles: tuple[str, ...], work: Path) -> list[Read]:
+    """Every question of ``articles``, retrieved and read; candidates unsorted, unthresholded."""
     reader = ReaderAnswerer(
         ReaderModel(model, threads=2),
         margin=0.0,
@@ -60,13 +75,11 @@ def read_articles(model: Path, articles: tuple[str, ...], work: Path) -> list[Re
         evidence=names_and_numbers_near,
     )
     out = []
-    with Assistant.open(store, collection="calibration", answerer=reader) as bot:
-        bot.ingest_documents(documents)
+    with articles_store(articles, work, reader) as (bot, questions):
         for q in questions:
             analysed = analyze(q["question"])
             passages = bot.retriever.retrieve(analysed, 10)
             out.append(Read(tuple(q["answers"]), tuple(reader.candidates(analysed, passages, bot.retriever))))
-    shutil.rmtree(store, ignore_errors=True)
     return out
 
 
