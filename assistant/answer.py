@@ -137,10 +137,8 @@ def summary(top: ScoredSentence, corpus: CorpusView) -> Draft:
 
 
 def _previous_text(sentence: Sentence, corpus: CorpusView) -> str:
-    if sentence.index == 0:
-        return ""
-    sentences = corpus.document_sentences(sentence.doc_id)
-    return sentences[sentence.index - 1].text if sentence.index - 1 < len(sentences) else ""
+    before = corpus.sentence(sentence.doc_id, sentence.index - 1)
+    return before.text if before is not None else ""
 
 
 def citation(marker: int, passage: ScoredSentence) -> Citation:

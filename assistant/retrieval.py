@@ -136,6 +136,12 @@ class HybridRetriever:
         table = self._load()
         return [table.sentences[r] for r in table.doc_rows.get(doc_id, [])]
 
+    def sentence(self, doc_id: str, index: int) -> Sentence | None:
+        """One sentence by position, without copying its document's list (large files)."""
+        table = self._load()
+        rows = table.doc_rows.get(doc_id, [])
+        return table.sentences[rows[index]] if 0 <= index < len(rows) else None
+
     def document_terms(self, doc_id: str) -> frozenset[str]:
         return self._load().doc_terms.get(doc_id, frozenset())
 
