@@ -31,11 +31,11 @@ class Backend:
 
 def _extractive(settings: Settings, embedder: Embedder) -> ReaderAnswerer:
     from .answer import ReaderAnswerer, names_and_numbers_near
-    from .reader import ReaderModel, card
+    from .reader import card, shipped_reader
 
     fitted = card()
     return ReaderAnswerer(
-        ReaderModel(threads=settings.onnx_threads),
+        shipped_reader(settings.onnx_threads),
         margin=fitted["no_answer_margin"],
         retrieval_weight=fitted["retrieval_weight"],
         passages=settings.reader_passages,

@@ -22,6 +22,7 @@ from .errors import (
     QuestionTooLongError,
 )
 from .ingest import Ingestor, Progress
+from .lexical import LexicalIndex
 from .protocols import Answerer, Condenser, Embedder, StreamingAnswerer, VectorIndex
 from .question import analyze
 from .retrieval import HybridRetriever
@@ -100,12 +101,9 @@ class Assistant:
         self.answerer: Answerer = answerer or make_answerer(settings.backend, settings, embedder)
         self._answerers: dict[str, Answerer] = {self.answerer.name.partition(":")[0]: self.answerer}
         self._answerers_lock = threading.Lock()
-        self.retriever = HybridRetriever(
-            index,
-            embedder,
-            settings.candidates,
-            snapshot=settings.data_dir / f"lexical-{settings.collection}.pickle",
-        )
+        snapshot = settings.data_dir / f"lexical-{settings.collection}.pickle"
+        self.lexical = LexicalIndex(index, snapshot)
+        self.retriever = HybridRetriever(index, embedder, self.lexical, settings.candidates)
         self._ingestor = Ingestor(index, embedder, settings)
 
     @classmethod
@@ -139,7 +137,7 @@ class Assistant:
                 raise InvalidArgumentError(f"paths must be str or Path, not {type(p).__name__} ({p!r:.60})")
         report = self._ingestor.ingest_paths([Path(p) for p in flat], progress)
         if report.added or report.updated:
-            self.retriever.invalidate()
+            self.lexical.invalidate()
         return report
 
     def ingest_documents(
@@ -161,7 +159,7 @@ class Assistant:
             progress,
         )
         if report.added or report.updated:
-            self.retriever.invalidate()
+            self.lexical.invalidate()
         return report
 
     def documents(self) -> list[DocumentInfo]:
@@ -175,7 +173,7 @@ class Assistant:
 
     def remove(self, doc_id: str) -> None:
         self.index.remove(doc_id)
-        self.retriever.invalidate()
+        self.lexical.invalidate()
 
     # Questions -------------------------------------------------------------------------
 
@@ -225,7 +223,7 @@ class Assistant:
         first: float | None = None
         draft: Draft | None = None
         if isinstance(answerer, StreamingAnswerer):
-            for item in answerer.stream(analysed, passages, self.retriever):
+            for item in answerer.stream(analysed, passages, self.lexical):
                 if isinstance(item, Draft):
                     draft = item
                     continue
@@ -233,7 +231,7 @@ class Assistant:
                     first = time.perf_counter()
                 yield item
         else:
-            draft = answerer.answer(analysed, passages, self.retriever)
+            draft = answerer.answer(analysed, passages, self.lexical)
         if draft is None:
             raise BackendError(f"the {answerer.name} answerer ended without an answer")
         if first is None:

@@ -7,6 +7,7 @@ through ``EMBEDDERS``; adding one is adding an entry.
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -213,6 +214,24 @@ def normalize(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+class HashEmbedder:
+    """Bag-of-words vectors from hashed lower-case words: fast, stable, no model.
+    Lexical only: for tests and benchmarks of everything but meaning (``hash:64``)."""
+
+    def __init__(self, dimension: int = 64) -> None:
+        self.name = f"hash:{dimension}"
+        self.dimension = dimension
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                digest = hashlib.md5(word.encode()).digest()
+                out[row, int.from_bytes(digest[:4], "little") % self.dimension] += 1.0
+            out[row, 0] += 1e-3  # no all-zero rows
+        return normalize(out)
+
+
 EmbedderFactory = Callable[[str, Settings], Embedder]
 
 EMBEDDERS: dict[str, EmbedderFactory] = {
@@ -229,8 +248,6 @@ def _local(model: str, settings: Settings) -> Embedder:
 
 
 def _hash(model: str) -> Embedder:
-    from .testing import HashEmbedder
-
     return HashEmbedder(dimension=int(model) if model.isdigit() else 64)
 
 

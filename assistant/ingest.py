@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -20,10 +21,12 @@ from .protocols import Embedder, VectorIndex
 from .segment import split_sentences
 from .types import Chunk, Document, DocumentRecord, IngestReport, Sentence
 
+Analysed = list[tuple[Document, list[Sentence], list[Chunk]]]
 Progress = Callable[[int, int], None]
 """Called as progress(done, total), in characters of text embedded so far."""
 BATCH_DOCUMENTS = 64
-EMBED_SLICE = 512  # sentences embedded between two progress updates
+EMBED_SLICE = 512  # sentences embedded between two progress updates and store writes
+WRITES_IN_FLIGHT = 4
 PROGRESS_MIN_CHARS = 200_000  # smaller ingests finish before a bar would tell anything
 
 
@@ -130,46 +133,35 @@ class Ingestor:
                 report_progress(min(done, total), total)
 
         batches = [todo[begin : begin + BATCH_DOCUMENTS] for begin in range(0, len(todo), BATCH_DOCUMENTS)]
-        # A three-stage pipeline: while the model embeds batch i (onnxruntime, outside the
-        # GIL), one thread analyses batch i+1 (segmentation, NER, chunking) and another
-        # writes batch i-1 to the store, so ingest runs at about the embedder's own speed.
-        # Batches are still written in order, and a failure stops the run as before.
-        with ThreadPoolExecutor(1) as analyser, ThreadPoolExecutor(1) as writer:
+        # A three-stage pipeline, so that ingest runs at about the embedder's own speed: while
+        # the model embeds (onnxruntime, outside the GIL), one thread analyses the next batch
+        # (segmentation, chunking) and another writes each embedded slice to the store. A large
+        # file streams through in slices instead of waiting whole at each stage.
+        with ThreadPoolExecutor(1) as analyser, _Writer(self.index) as writer:
             next_analysis = analyser.submit(self._analyse, batches[0]) if batches else None
-            pending_write: Future[None] | None = None
             for number in range(len(batches)):
                 assert next_analysis is not None
                 analysed = next_analysis.result()
                 if number + 1 < len(batches):
                     next_analysis = analyser.submit(self._analyse, batches[number + 1])
-                vectors = self._embed([s for _, sentences, _ in analysed for s in sentences], advance)
-                row, records = 0, []
-                for document, sentences, chunks in analysed:
+                for document, sentences, _ in analysed:
                     if not sentences:
                         failed.append((document.doc_id, "it contains no text"))
-                        continue
+                analysed = [a for a in analysed if a[1]]
+                # Old versions, and rows an interrupted run may have left, go first.
+                writer.start([document.doc_id for document, _, _ in analysed])
+                vectors = self._embed(analysed, writer, advance)
+                row, records = 0, []
+                for document, sentences, chunks in analysed:
+                    end = row + len(sentences)
                     records.append(
-                        DocumentRecord(
-                            document,
-                            content_hash(document),
-                            sentences,
-                            chunks,
-                            vectors[row : row + len(sentences)],
-                        )
+                        DocumentRecord(document, content_hash(document), sentences, chunks, vectors[row:end])
                     )
-                    row += len(sentences)
+                    row = end
                     (updated if document.doc_id in known else added).append(document.doc_id)
                     n_sentences += len(sentences)
                     n_chunks += len(chunks)
-                if pending_write is not None:
-                    pending_write.result()
-                pending_write = writer.submit(
-                    self.index.put,
-                    records,
-                    [r.document.doc_id for r in records if r.document.doc_id in known],
-                )
-            if pending_write is not None:
-                pending_write.result()
+                writer.complete(records)
         advance(total - done)  # whitespace between sentences, empty documents
         bar.close()
         return IngestReport(
@@ -182,18 +174,22 @@ class Ingestor:
             seconds=time.perf_counter() - started,
         )
 
-    def _embed(self, sentences: list[Sentence], advance: Callable[[int], None]) -> np.ndarray:
-        """Vectors for ``sentences``, a slice at a time, reporting progress after each."""
+    def _embed(self, analysed: Analysed, writer: _Writer, advance: Callable[[int], None]) -> np.ndarray:
+        """Vectors for every sentence of ``analysed``, a slice at a time: each slice is handed
+        to the writer and counted as progress as soon as it is embedded."""
+        sentences = [s for _, doc_sentences, _ in analysed for s in doc_sentences]
+        titles = {document.doc_id: document.title for document, _, _ in analysed}
         if not sentences:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
         parts = []
         for begin in range(0, len(sentences), EMBED_SLICE):
             part = sentences[begin : begin + EMBED_SLICE]
             parts.append(self.embedder.embed([s.text for s in part]))
+            writer.put_sentences(part, parts[-1], titles)
             advance(sum(len(s.text) for s in part))
         return np.concatenate(parts)
 
-    def _analyse(self, documents: list[Document]) -> list[tuple[Document, list[Sentence], list[Chunk]]]:
+    def _analyse(self, documents: list[Document]) -> Analysed:
         out = []
         for document in documents:
             sentences = [
@@ -209,6 +205,76 @@ class Ingestor:
             )
             out.append((document, sentences, chunks))
         return out
+
+
+class _Writer:
+    """Store writes on one background thread, in order. At most ``WRITES_IN_FLIGHT`` wait at
+    once, which bounds the memory held for them and stops a run soon after a write fails.
+    A failed run removes every document it started but did not complete, so no half-written
+    one stays behind."""
+
+    def __init__(self, index: VectorIndex) -> None:
+        self._index = index
+        self._pool = ThreadPoolExecutor(1)
+        self._pending: deque[Future[None]] = deque()
+        self._started: list[str] = []
+        self._done: set[str] = set()  # complete: a later failure leaves them be
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        failed = kind is not None
+        try:
+            if not failed:
+                self._drain(0)
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            if failed:
+                for future in self._pending:
+                    future.cancel()
+            self._pool.shutdown(wait=True)
+            if failed:
+                self._remove_started()
+
+    def start(self, doc_ids: Sequence[str]) -> None:
+        def remove_all() -> None:
+            for doc_id in doc_ids:
+                self._index.remove(doc_id, missing_ok=True)
+
+        self._started.extend(doc_ids)
+        self._submit(remove_all)
+
+    def put_sentences(
+        self, sentences: Sequence[Sentence], vectors: np.ndarray, titles: dict[str, str]
+    ) -> None:
+        self._submit(self._index.put_sentences, sentences, vectors, titles)
+
+    def complete(self, records: Sequence[DocumentRecord]) -> None:
+        def complete_and_keep() -> None:
+            self._index.complete(records)
+            self._done.update(r.document.doc_id for r in records)
+
+        self._submit(complete_and_keep)
+
+    def _submit(self, job: Callable[..., None], *args: object) -> None:
+        self._pending.append(self._pool.submit(job, *args))
+        self._drain(WRITES_IN_FLIGHT)
+
+    def _drain(self, keep: int) -> None:
+        while len(self._pending) > keep:
+            self._pending.popleft().result()
+
+    def _remove_started(self) -> None:
+        for doc_id in self._started:
+            if doc_id in self._done:
+                continue
+            try:
+                self._index.remove(doc_id, missing_ok=True)
+            except Exception:  # the store is down: the error already raised is the one to report
+                break
 
 
 def _unique(documents: Iterable[Document]) -> list[Document]:

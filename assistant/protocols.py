@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -36,11 +36,18 @@ class Embedder(Protocol):
 class VectorIndex(Protocol):
     """Where documents, sentences and chunks with their vectors are kept."""
 
-    def put(self, records: Sequence[DocumentRecord], replace: Sequence[str] = ()) -> None:
-        """Store analysed documents; ``replace`` names ids whose old version goes first."""
+    def put_sentences(
+        self, sentences: Sequence[Sentence], vectors: np.ndarray, titles: Mapping[str, str]
+    ) -> None:
+        """Store sentence rows (a large document arrives in several calls); they are part of
+        the corpus only once ``complete`` has stored their document."""
         ...
 
-    def remove(self, doc_id: str) -> None: ...
+    def complete(self, records: Sequence[DocumentRecord]) -> None:
+        """Store the chunks and document rows of documents whose sentences are all stored."""
+        ...
+
+    def remove(self, doc_id: str, missing_ok: bool = False) -> None: ...
 
     def documents(self) -> list[DocumentInfo]: ...
 

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -164,6 +164,13 @@ class ReaderModel:
             s, t = _whole_words(sentence, e.offsets[i][0], e.offsets[j][1])
             spans.append(Span(s, t, score, null))
         return spans
+
+
+@cache
+def shipped_reader(threads: int) -> ReaderModel:
+    """One session per process and thread count, shared by every answerer that reads (the
+    offline backend and the LLM backend's fallback and verifier)."""
+    return ReaderModel(threads=threads)
 
 
 def shipped_model() -> Path:

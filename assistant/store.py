@@ -8,7 +8,7 @@ whole sentences, for readers that want passages). Records carry their offsets.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -88,28 +88,20 @@ class ChromaIndex:
         self._sentences = open_collection("sentences")
         self._chunks = open_collection("chunks")
 
-    @_guarded("storing documents")
-    def put(self, records: Sequence[DocumentRecord], replace: Sequence[str] = ()) -> None:
-        try:
-            self._put(records, replace)
-        except Exception:
-            # No half-written document may stay behind: its sentences would be found
-            # while the document they cite is missing.
-            for record in records:
-                self.remove(record.document.doc_id, missing_ok=True)
-            raise
-
-    def _put(self, records: Sequence[DocumentRecord], replace: Sequence[str]) -> None:
-        for doc_id in replace:
-            self.remove(doc_id, missing_ok=True)
-        sentences = [s for r in records for s in r.sentences]
+    @_guarded("storing sentences")
+    def put_sentences(
+        self, sentences: Sequence[Sentence], vectors: np.ndarray, titles: Mapping[str, str]
+    ) -> None:
         self._add(
             self._sentences,
             ids=[s.sentence_id for s in sentences],
-            vectors=[v for r in records for v in r.sentence_vectors],
+            vectors=list(vectors),
             texts=[s.text for s in sentences],
-            metadatas=[_sentence_meta(s, r.document.title) for r in records for s in r.sentences],
+            metadatas=[_sentence_meta(s, titles.get(s.doc_id, "")) for s in sentences],
         )
+
+    @_guarded("storing documents")
+    def complete(self, records: Sequence[DocumentRecord]) -> None:
         chunks = [c for r in records for c in r.chunks]
         self._add(
             self._chunks,
@@ -122,7 +114,7 @@ class ChromaIndex:
             texts=[c.text for c in chunks],
             metadatas=[_chunk_meta(c) for c in chunks],
         )
-        # Document records go last: their presence marks a complete write.
+        # Document rows go last: their presence marks a complete write.
         added_at = datetime.now(UTC).isoformat(timespec="seconds")
         self._add(
             self._documents,
@@ -173,12 +165,16 @@ class ChromaIndex:
 
     @_guarded("loading sentences")
     def sentences(self) -> list[tuple[Sentence, str]]:
+        # Rows of a document still being written (or whose write was interrupted) are not
+        # part of the corpus until its document row exists.
+        complete = set(self._documents.get(include=[])["ids"])
         rows = []
         total = self._sentences.count()
         for offset in range(0, total, self._batch):
             got = self._sentences.get(include=["documents", "metadatas"], limit=self._batch, offset=offset)
             for text, meta in zip(got["documents"], got["metadatas"], strict=True):
-                rows.append((_sentence_from(text, meta), meta.get("title", "")))
+                if meta["doc_id"] in complete:
+                    rows.append((_sentence_from(text, meta), meta.get("title", "")))
         return rows
 
     @_guarded("reading chunks")

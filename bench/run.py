@@ -375,7 +375,7 @@ def profile_load(directory: Path, model: MiniLMEmbedder) -> str:
     normalize_term.cache_clear()  # as in a new process: every word is stemmed again
     profiler = cProfile.Profile()
     profiler.enable()
-    bot.retriever.document_terms("")  # any table access loads it
+    bot.lexical.table()  # any table access loads it
     profiler.disable()
     bot.close()
     return _top(profiler, 10)

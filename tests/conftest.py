@@ -8,6 +8,7 @@ is built once per session; tests that write to a store get their own ``fresh_bot
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -103,6 +104,21 @@ def shared_embedder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedd
     yield embedder
     if isinstance(embedder, CachedEmbedder):
         embedder.close()
+
+
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project built as a wheel, as `pip install .` would (build isolation included)."""
+    out = tmp_path_factory.mktemp("wheel")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = out.glob("assistant-*.whl")
+    return wheel
 
 
 def open_bot(data_dir: Path, embedder: Embedder, **overrides: object) -> Assistant:

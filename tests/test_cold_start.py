@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, HEADLINE_QUESTION, open_bot
 
+from assistant.lexical import LexicalIndex
 from assistant.protocols import Embedder
-from assistant.retrieval import HybridRetriever
 
 
 def test_second_process_loads_the_snapshot(
@@ -23,11 +23,11 @@ def test_second_process_loads_the_snapshot(
     snapshot = data / "lexical-news.pickle"
     assert snapshot.is_file()
 
-    def no_rebuild(self: HybridRetriever) -> None:
+    def no_rebuild(self: LexicalIndex) -> None:
         raise AssertionError("the lexical index was rebuilt although the snapshot matches the store")
 
     with monkeypatch.context() as patched:
-        patched.setattr(HybridRetriever, "_build", no_rebuild)
+        patched.setattr(LexicalIndex, "_build", no_rebuild)
         second = open_bot(data, shared_embedder)
         assert "Starmer" in (second.ask(HEADLINE_QUESTION).short or "")
 

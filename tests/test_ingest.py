@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, SEED_ID, STARMER_SENTENCE, open_bot
+from conftest import CORPUS, SEED_ID, STARMER_SENTENCE, open_bot, test_settings
 
 from assistant import Assistant, AssistantError, Document
+from assistant.embeddings import make_embedder
 from assistant.errors import (
+    BackendError,
     EmptyQuestionError,
     NothingToIngestError,
     PathNotFoundError,
     QuestionTooLongError,
     UnknownDocumentError,
 )
+from assistant.store import ChromaIndex, make_client
+from assistant.types import Sentence
 
 
 def make_pdf(lines: list[str], title: str | None = None) -> bytes:
@@ -455,3 +460,59 @@ def test_progress_counts_characters_to_the_end(fresh_bot: Assistant) -> None:
     assert seen[-1] == (len(text), len(text))
     assert len(seen) >= 3, "a large document should report progress more than once"
     assert all(a[0] <= b[0] for a, b in itertools.pairwise(seen))
+
+
+class _FailingIndex(ChromaIndex):
+    """A real Chroma index whose ``fail_at``-th sentence write fails, as a server dying mid-ingest would."""
+
+    fail_at = 2
+    sentence_writes = 0
+
+    def put_sentences(self, sentences, vectors, titles) -> None:  # type: ignore[no-untyped-def]
+        self.sentence_writes += 1
+        if self.sentence_writes == self.fail_at:
+            raise BackendError("the vector store failed while storing sentences (simulated)")
+        super().put_sentences(sentences, vectors, titles)
+
+
+def _river(n: int, word: str = "river") -> str:
+    return " ".join(f"Sentence number {i} says that the {word} rose by {i} centimetres." for i in range(n))
+
+
+def test_large_document_is_written_in_slices_and_a_failure_leaves_nothing(tmp_path: Path) -> None:
+    """A large document reaches the store slice by slice while it is embedded (so writing
+    overlaps embedding); when a write fails midway, the run reports the store's error and
+    no half-written document or stray sentence stays, while documents ingested before stay whole."""
+    settings = test_settings(tmp_path / "store", embedder="hash:64")
+    embedder = make_embedder(settings)
+    index = _FailingIndex(make_client(settings), settings.collection, embedder.name)
+    bot = Assistant(settings, index, embedder)
+    index.fail_at = 0  # nothing fails: the earlier document
+    bot.ingest_documents([Document("small.txt", "Small", "The lake froze in 1963. It thawed in March.")])
+    index.fail_at, index.sentence_writes = 2, 0
+    with pytest.raises(BackendError, match="simulated"):
+        bot.ingest_documents([Document("big.txt", "Big", _river(1500))])
+    assert index.sentence_writes >= 2, "one document should reach the store in several slices"
+    assert [d.doc_id for d in bot.documents()] == ["small.txt"]
+    assert {s.doc_id for s, _ in index.sentences()} == {"small.txt"}
+    assert not index._sentences.get(where={"doc_id": "big.txt"})["ids"]
+
+    index.fail_at = 0
+    report = bot.ingest_documents([Document("big.txt", "Big", _river(1500))])
+    assert report.added == ("big.txt",) and report.n_sentences == 1500
+    assert index.sentence_writes > 3  # 1500 sentences in slices of 512
+
+
+def test_rows_of_an_unfinished_document_are_not_in_the_corpus(tmp_path: Path) -> None:
+    """Sentences a killed ingest wrote before their document row are never retrieved or cited,
+    and the next ingest of that file replaces them (even when the file has since shrunk)."""
+    settings = test_settings(tmp_path / "store", embedder="hash:64")
+    bot = Assistant.open(settings=settings)
+    long_text = _river(40, "canal")
+    spans = [(m.start(), m.end()) for m in re.finditer(r"Sentence number \d+[^.]*\.", long_text)]
+    sentences = [Sentence("notes.txt", i, s, e, long_text[s:e]) for i, (s, e) in enumerate(spans)]
+    bot.index.put_sentences(sentences, bot.embedder.embed([s.text for s in sentences]), {"notes.txt": ""})
+    assert bot.retrieve("How much did the canal rise?") == []
+    bot.ingest_documents([Document("notes.txt", "Notes", _river(3, "canal"))])
+    assert [s.index for s, _ in bot.index.sentences()] == [0, 1, 2]
+    assert bot.lexical.document_sentences("notes.txt")[-1].text.startswith("Sentence number 2 ")

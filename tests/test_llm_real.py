@@ -7,13 +7,17 @@ unsupported sentences are flagged or the answer is replaced.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import json
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DATA, HEADLINE_QUESTION, STARMER_SENTENCE, test_settings
+from conftest import DATA, HEADLINE_QUESTION, STARMER_SENTENCE, cli_command, cli_env, test_settings
 
 from assistant import Assistant
 from assistant.evaluation import contains_answer, load_questions
@@ -125,3 +129,46 @@ def test_gguf_setting_starts_and_stops_its_own_server(seed_bot: Assistant, tmp_p
     bot.close()
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
         pass
+
+
+def test_installed_wheel_answers_through_llama_cpp(
+    llama: LlamaServer, built_wheel: Path, corpus_dir: Path, tmp_path: Path
+) -> None:
+    """A non-editable install (the wheel unpacked by pip into a folder of its own, run from
+    outside the checkout) ingests and answers through the llama.cpp server: the prompts and
+    models it needs travel inside the package."""
+    target = tmp_path / "installed"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(built_wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    env = cli_env(tmp_path / "data") | {"PYTHONPATH": str(target)}
+    run = functools.partial(
+        subprocess.run, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env
+    )
+    where = run([sys.executable, "-c", "import assistant; print(assistant.__file__)"])
+    assert where.stdout.strip().startswith(str(target)), where.stdout + where.stderr
+    assert run(cli_command("ingest", str(corpus_dir))).returncode == 0
+    asked = run(
+        cli_command(
+            "ask", HEADLINE_QUESTION, "--json", "--backend", "openai", "--base-url", llama.base_url or "",
+            "--model", "smollm2",
+        )
+    )  # fmt: skip
+    assert asked.returncode == 0, asked.stderr[-2000:]
+    answer = json.loads(asked.stdout)
+    assert answer["verification"] is not None, "the answer should have come through the LLM path"
+    assert answer["citations"] or answer["text"]

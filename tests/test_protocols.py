@@ -10,7 +10,7 @@ from conftest import HEADLINE_QUESTION, SEED_ID, test_settings
 
 from assistant import Assistant
 from assistant.backends import BACKENDS, make_answerer
-from assistant.embeddings import CachedEmbedder, MiniLMEmbedder
+from assistant.embeddings import CachedEmbedder, HashEmbedder, MiniLMEmbedder
 from assistant.protocols import (
     Answerer,
     Condenser,
@@ -21,7 +21,6 @@ from assistant.protocols import (
     VectorIndex,
 )
 from assistant.question import analyze
-from assistant.testing import HashEmbedder
 from assistant.types import Draft
 
 TEXTS = ["Keir Starmer proposed 30,000 troops.", "", "Brussels prepares €6 billion in aid."]
@@ -46,9 +45,9 @@ def test_embedders(tmp_path: Path) -> None:
 def test_index_retriever_and_corpus_view(seed_bot: Assistant) -> None:
     """The Chroma index holds exact texts and finds sentences by vector; the retriever ranks at
     most k sentences, best first; the corpus view gives a document's sentences in order."""
-    index, retriever = seed_bot.index, seed_bot.retriever
+    index, retriever, corpus = seed_bot.index, seed_bot.retriever, seed_bot.lexical
     assert isinstance(index, VectorIndex)
-    assert isinstance(retriever, Retriever) and isinstance(retriever, CorpusView)
+    assert isinstance(retriever, Retriever) and isinstance(corpus, CorpusView)
     text = index.text(SEED_ID)
     sentences = [s for s, _ in index.sentences() if s.doc_id == SEED_ID]
     assert all(text[s.start : s.end] == s.text for s in sentences)
@@ -56,7 +55,7 @@ def test_index_retriever_and_corpus_view(seed_bot: Assistant) -> None:
     assert index.search(vector, 1)[0][0] == sentences[3].sentence_id
     ranked = retriever.retrieve(analyze(HEADLINE_QUESTION), 3)
     assert len(ranked) == 3 and [p.score for p in ranked] == sorted((p.score for p in ranked), reverse=True)
-    in_order = retriever.document_sentences(SEED_ID)
+    in_order = corpus.document_sentences(SEED_ID)
     assert [s.index for s in in_order] == list(range(len(in_order)))
 
 
@@ -72,9 +71,9 @@ def test_answerers(name: str, seed_bot: Assistant, tmp_path: Path) -> None:
         return
     question = analyze(HEADLINE_QUESTION)
     passages = seed_bot.retriever.retrieve(question, 10)
-    draft = answerer.answer(question, passages, seed_bot.retriever)
+    draft = answerer.answer(question, passages, seed_bot.lexical)
     assert isinstance(draft, Draft) and not draft.refused and draft.citations
     retrieved = {(p.sentence.doc_id, p.sentence.start, p.sentence.end) for p in passages}
     assert all((c.doc_id, c.start, c.end) in retrieved for c in draft.citations)
-    empty = answerer.answer(question, [], seed_bot.retriever)
+    empty = answerer.answer(question, [], seed_bot.lexical)
     assert empty.refused and empty.citations == ()

@@ -42,13 +42,13 @@ def read_deep(model: Path, articles: tuple[str, ...], work: Path) -> list[Flagge
     with articles_store(articles, work, reader) as (bot, questions):
         for q in questions:
             question = analyze(q["question"])
-            candidates = reader.candidates(question, bot.retriever.retrieve(question, DEPTH), bot.retriever)
+            candidates = reader.candidates(question, bot.retriever.retrieve(question, DEPTH), bot.lexical)
             out.append(
                 Flagged(
                     tuple(q["answers"]),
                     tuple(candidates),
-                    tuple(names_and_numbers_near(question, c.passage, bot.retriever) for c in candidates),
-                    tuple(supports(question, c.passage, bot.retriever) for c in candidates),
+                    tuple(names_and_numbers_near(question, c.passage, bot.lexical) for c in candidates),
+                    tuple(supports(question, c.passage, bot.lexical) for c in candidates),
                 )
             )
     return out

@@ -79,7 +79,7 @@ def read_articles(model: Path, articles: tuple[str, ...], work: Path) -> list[Re
         for q in questions:
             analysed = analyze(q["question"])
             passages = bot.retriever.retrieve(analysed, 10)
-            out.append(Read(tuple(q["answers"]), tuple(reader.candidates(analysed, passages, bot.retriever))))
+            out.append(Read(tuple(q["answers"]), tuple(reader.candidates(analysed, passages, bot.lexical))))
     return out
 
 
