@@ -136,8 +136,7 @@ class Assistant:
             if not isinstance(p, str | Path):
                 raise InvalidArgumentError(f"paths must be str or Path, not {type(p).__name__} ({p!r:.60})")
         report = self._ingestor.ingest_paths([Path(p) for p in flat], progress)
-        if report.added or report.updated:
-            self.lexical.invalidate()
+        self._changed(report)
         return report
 
     def ingest_documents(
@@ -158,9 +157,14 @@ class Assistant:
             ],
             progress,
         )
-        if report.added or report.updated:
-            self.lexical.invalidate()
+        self._changed(report)
         return report
+
+    def _changed(self, report: IngestReport) -> None:
+        """Bring the lexical index (and its snapshot) up to date now, so that the first question
+        after an ingest, in this process or a new one, does not wait for it."""
+        if report.added or report.updated:
+            self.lexical.table()
 
     def documents(self) -> list[DocumentInfo]:
         return self.index.documents()
@@ -173,7 +177,6 @@ class Assistant:
 
     def remove(self, doc_id: str) -> None:
         self.index.remove(doc_id)
-        self.lexical.invalidate()
 
     # Questions -------------------------------------------------------------------------
 

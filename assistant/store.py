@@ -8,6 +8,7 @@ whole sentences, for readers that want passages). Records carry their offsets.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -84,9 +85,12 @@ class ChromaIndex:
                 )
             return col
 
+        self._documents_name = f"{collection}-documents"
         self._documents = open_collection("documents")
         self._sentences = open_collection("sentences")
         self._chunks = open_collection("chunks")
+        if not self.revision():  # a store from before revisions: give it one
+            self._new_revision()
 
     @_guarded("storing sentences")
     def put_sentences(
@@ -123,6 +127,7 @@ class ChromaIndex:
             texts=[r.document.text for r in records],
             metadatas=[_document_meta(r, added_at) for r in records],
         )
+        self._new_revision()
 
     def _add(self, col: Any, ids: list[str], vectors: list, texts: list[str], metadatas: list) -> None:
         for begin in range(0, len(ids), self._batch):
@@ -135,12 +140,30 @@ class ChromaIndex:
             )
 
     @_guarded("removing a document")
-    def remove(self, doc_id: str, missing_ok: bool = False) -> None:
-        if not missing_ok and not self._documents.get(ids=[doc_id], include=[])["ids"]:
+    def remove(self, doc_id: str) -> None:
+        if not self._documents.get(ids=[doc_id], include=[])["ids"]:
             raise UnknownDocumentError(f"no document {doc_id!r} in the store; `assistant docs` lists the ids")
-        self._documents.delete(ids=[doc_id])
-        self._sentences.delete(where={"doc_id": doc_id})
-        self._chunks.delete(where={"doc_id": doc_id})
+        self.discard([doc_id])
+
+    @_guarded("removing documents")
+    def discard(self, doc_ids: Sequence[str]) -> None:
+        # One delete per collection for the whole list: a delete costs ~10 ms however few rows match.
+        for begin in range(0, len(doc_ids), 100):
+            some = list(doc_ids[begin : begin + 100])
+            self._documents.delete(ids=some)
+            self._sentences.delete(where={"doc_id": {"$in": some}})
+            self._chunks.delete(where={"doc_id": {"$in": some}})
+        self._new_revision()
+
+    @_guarded("reading the store's revision")
+    def revision(self) -> str:
+        # Read afresh: another process (or a Chroma server's other clients) may have written.
+        return str((self._client.get_collection(self._documents_name).metadata or {}).get("revision", ""))
+
+    def _new_revision(self) -> None:
+        """Mark the store changed, in the collection itself, where every client sees it."""
+        meta = dict(self._client.get_collection(self._documents_name).metadata or {})
+        self._documents.modify(metadata=meta | {"revision": uuid.uuid4().hex})
 
     @_guarded("listing documents")
     def documents(self) -> list[DocumentInfo]:
@@ -164,17 +187,25 @@ class ChromaIndex:
         return got["documents"][0]
 
     @_guarded("loading sentences")
-    def sentences(self) -> list[tuple[Sentence, str]]:
+    def sentences(self, doc_ids: Sequence[str] | None = None) -> list[tuple[Sentence, str]]:
         # Rows of a document still being written (or whose write was interrupted) are not
         # part of the corpus until its document row exists.
-        complete = set(self._documents.get(include=[])["ids"])
+        complete = set(
+            self._documents.get(ids=list(doc_ids) if doc_ids is not None else None, include=[])["ids"]
+        )
         rows = []
+        if doc_ids is not None:
+            for begin in range(0, len(doc_ids), 100):
+                got = self._sentences.get(
+                    where={"doc_id": {"$in": list(doc_ids[begin : begin + 100])}},
+                    include=["documents", "metadatas"],
+                )
+                rows += _rows(got, complete)
+            return rows
         total = self._sentences.count()
         for offset in range(0, total, self._batch):
             got = self._sentences.get(include=["documents", "metadatas"], limit=self._batch, offset=offset)
-            for text, meta in zip(got["documents"], got["metadatas"], strict=True):
-                if meta["doc_id"] in complete:
-                    rows.append((_sentence_from(text, meta), meta.get("title", "")))
+            rows += _rows(got, complete)
         return rows
 
     @_guarded("reading chunks")
@@ -246,6 +277,14 @@ def _sentence_meta(sentence: Sentence, title: str) -> dict[str, Any]:
         "end": sentence.end,
         "title": title,
     }
+
+
+def _rows(got: Any, complete: set[str]) -> list[tuple[Sentence, str]]:
+    return [
+        (_sentence_from(text, meta), meta.get("title", ""))
+        for text, meta in zip(got["documents"], got["metadatas"], strict=True)
+        if meta["doc_id"] in complete
+    ]
 
 
 def _sentence_from(text: str, meta: dict[str, Any]) -> Sentence:

@@ -36,21 +36,35 @@ SLOW_QUESTION = "Who proposed 30,000 troops to Washington?"
 LOAD_QUESTIONS = ["Who proposed 30,000 troops?", "Who is the US Defense Secretary?", "Which radio station?"]
 
 
+def distinct_text(documents: list[Document], megabytes: float) -> str:
+    """About ``megabytes`` of text in which no sentence repeats: a repeated one would come from
+    the embedding cache and flatter our speed. The shared sets hold under 2 MB of distinct
+    text, so after one pass every further pass rotates the words of each sentence by the pass
+    number: the same words and tokens (the embedder's cost), in new strings."""
+    target, parts, size = int(megabytes * 1e6), [], 0
+    texts = list(dict.fromkeys(d.text for d in documents))
+    for rotation in range(1_000):
+        for text in texts:
+            if size >= target:
+                return "\n\n".join(parts)
+            if rotation:
+                text = " ".join(_rotated(text[s:e].split(), rotation) for s, e in split_sentences(text))
+            parts.append(text)
+            size += len(text.encode()) + 2
+    return "\n\n".join(parts)
+
+
+def _rotated(words: list[str], by: int) -> str:
+    by %= max(len(words), 1)
+    return " ".join(words[by:] + words[:by])
+
+
 def large_file(
     documents: list[Document], megabytes: float, model: MiniLMEmbedder, work: Path
 ) -> dict[str, Any]:
     directory = fresh(work / "large-file")
     path = directory / "large.txt"
-    # Distinct documents only: a repeated text would be answered from the embedding cache and
-    # flatter our speed. The file is as large as the pool allows, up to the target.
-    target, parts, size, seen = int(megabytes * 1e6), [], 0, set()
-    for d in documents:
-        if size >= target or d.text in seen:
-            continue
-        seen.add(d.text)
-        parts.append(d.text)
-        size += len(d.text.encode()) + 2
-    text = "\n\n".join(parts)
+    text = distinct_text(documents, megabytes)
     path.write_text(text, encoding="utf-8")
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(directory / "data"), "ASSISTANT_MAX_FILE_MB": "1000"}
     seconds, peak_mb, out = run_timed([sys.executable, "-m", "assistant.cli", "ingest", str(path)], env)

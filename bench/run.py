@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from assistant import Assistant, Settings
 from assistant.embeddings import CachedEmbedder, Embedder, MiniLMEmbedder
 from assistant.evaluation import _Spans, data_use, report, score_answer
@@ -180,7 +182,16 @@ def ingest_stages(documents: list[Document], model: MiniLMEmbedder, work: Path) 
             )
         )
         row += len(sentences)
-    _, store_ms = timed(bot.index.put, records)
+
+    def store() -> None:
+        bot.index.put_sentences(
+            [s for r in records for s in r.sentences],
+            np.concatenate([r.sentence_vectors for r in records]),
+            {r.document.doc_id: r.document.title for r in records},
+        )
+        bot.index.complete(records)
+
+    _, store_ms = timed(store)
     total = analyse_ms + embed_ms + store_ms
     return {
         "documents": len(documents),

@@ -127,3 +127,27 @@ def test_ask_on_empty_store_warns(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "assistant ingest" in done.stderr
     assert "[1]" not in done.stdout
+
+
+def test_ingest_shows_progress_naming_each_large_file(tmp_path: Path) -> None:
+    """Ingesting large files draws a progress bar (characters embedded) that names the file
+    being embedded and its place in the run, and ends at 100%."""
+    folder = tmp_path / "big"
+    folder.mkdir()
+    for name, word in (("first.txt", "river"), ("second.txt", "canal")):
+        text = " ".join(
+            f"Gauge {i} shows that the {word} rose by {i} centimetres overnight." for i in range(2500)
+        )
+        (folder / name).write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        cli_command("ingest", str(folder)),
+        env=cli_env(tmp_path / "data") | {"ASSISTANT_EMBEDDER": "hash:64"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ingest 1/2 first.txt" in done.stderr and "ingest 2/2 second.txt" in done.stderr, done.stderr[
+        -1500:
+    ]
+    assert "100%" in done.stderr and "2 added" in done.stdout

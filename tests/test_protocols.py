@@ -77,3 +77,20 @@ def test_answerers(name: str, seed_bot: Assistant, tmp_path: Path) -> None:
     assert all((c.doc_id, c.start, c.end) in retrieved for c in draft.citations)
     empty = answerer.answer(question, [], seed_bot.lexical)
     assert empty.refused and empty.citations == ()
+
+
+def test_minilm_batches_hold_fewer_long_sentences() -> None:
+    """Peak memory of a large ingest: a batch of long sentences holds fewer rows (attention
+    grows with rows x width^2), every sentence is embedded once, and a sentence's vector does
+    not depend on the batch it fell in."""
+    embedder = MiniLMEmbedder()
+    lengths = [10] * 40 + [250] * 12
+    batches = list(embedder._batches(list(range(len(lengths))), lengths))
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert all(len(b) <= embedder.batch_size for b in batches)
+    assert all(
+        len(b) * max(lengths[i] for i in b) ** 2 <= embedder.batch_budget for b in batches if len(b) > 1
+    )
+    long_text = " ".join(["The committee reviewed the budget line by line and found errors."] * 20)
+    together = embedder.embed([*TEXTS, long_text, long_text])
+    assert np.allclose(together[-1], embedder.embed([long_text])[0], atol=1e-4)
