@@ -31,10 +31,11 @@ class MiniLMEmbedder:
     name = "local:minilm"
     dimension = 384
     max_tokens = 256  # what the model was trained with; the shipped tokenizer says 128
-    batch_size = 32
-    # Attention memory grows with rows x width^2: batches of long sentences get fewer rows, so
-    # a batch never needs more than 32 rows of 128 tokens would (peak memory, large files).
-    batch_budget = 32 * 128 * 128
+    # Measured on 2 cores, 1,500 sentences: batches of 16 embed as fast as 32 (110-135/s
+    # either way) with 300 MB less peak memory. Attention memory grows with rows x width^2,
+    # so batches of long sentences get fewer rows: never more than 16 rows of 128 tokens need.
+    batch_size = 16
+    batch_budget = 16 * 128 * 128
 
     def __init__(self, threads: int = 1) -> None:
         import onnxruntime as ort

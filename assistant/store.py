@@ -190,23 +190,27 @@ class ChromaIndex:
     def sentences(self, doc_ids: Sequence[str] | None = None) -> list[tuple[Sentence, str]]:
         # Rows of a document still being written (or whose write was interrupted) are not
         # part of the corpus until its document row exists.
-        complete = set(
-            self._documents.get(ids=list(doc_ids) if doc_ids is not None else None, include=[])["ids"]
-        )
+        if doc_ids is None:
+            complete = set(self._documents.get(include=[])["ids"])
+            return self._paged(self._sentences, complete, where=None)
         rows = []
-        if doc_ids is not None:
-            for begin in range(0, len(doc_ids), 100):
-                got = self._sentences.get(
-                    where={"doc_id": {"$in": list(doc_ids[begin : begin + 100])}},
-                    include=["documents", "metadatas"],
-                )
-                rows += _rows(got, complete)
-            return rows
-        total = self._sentences.count()
-        for offset in range(0, total, self._batch):
-            got = self._sentences.get(include=["documents", "metadatas"], limit=self._batch, offset=offset)
-            rows += _rows(got, complete)
+        for begin in range(0, len(doc_ids), 100):
+            some = list(doc_ids[begin : begin + 100])
+            complete = set(self._documents.get(ids=some, include=[])["ids"])
+            rows += self._paged(self._sentences, complete, where={"doc_id": {"$in": some}})
         return rows
+
+    def _paged(self, col: Any, complete: set[str], where: dict | None) -> list[tuple[Sentence, str]]:
+        """Every row matching ``where``, a page at a time: one get of a large document's
+        100k rows fails in Chroma's SQLite ("too many SQL variables")."""
+        rows: list[tuple[Sentence, str]] = []
+        offset = 0
+        while True:
+            got = col.get(where=where, include=["documents", "metadatas"], limit=self._batch, offset=offset)
+            rows += _rows(got, complete)
+            if len(got["ids"]) < self._batch:
+                return rows
+            offset += self._batch
 
     @_guarded("reading chunks")
     def chunks(self, doc_id: str) -> list[Chunk]:

@@ -516,3 +516,16 @@ def test_rows_of_an_unfinished_document_are_not_in_the_corpus(tmp_path: Path) ->
     bot.ingest_documents([Document("notes.txt", "Notes", _river(3, "canal"))])
     assert [s.index for s, _ in bot.index.sentences()] == [0, 1, 2]
     assert bot.lexical.document_sentences("notes.txt")[-1].text.startswith("Sentence number 2 ")
+
+
+def test_sentences_are_read_back_a_page_at_a_time(tmp_path: Path) -> None:
+    """Reading a document's sentences back (the lexical index does, after an ingest) pages
+    through the store, so a 100k-sentence file does not overflow Chroma's query limits; here
+    pages of 7 rows over 40 sentences lose or repeat none."""
+    settings = test_settings(tmp_path / "store", embedder="hash:64")
+    bot = Assistant.open(settings=settings)
+    bot.ingest_documents([Document("a.txt", "A", _river(40)), Document("b.txt", "B", _river(5, "canal"))])
+    bot.index._batch = 7  # type: ignore[attr-defined]
+    rows = bot.index.sentences(["a.txt"])
+    assert sorted(s.index for s, _ in rows) == list(range(40))
+    assert len(bot.index.sentences()) == 45
