@@ -23,6 +23,7 @@ from .errors import (
 )
 from .ingest import Ingestor, Progress
 from .lexical import LexicalIndex
+from .loaders import without_surrogates
 from .protocols import Answerer, Condenser, Embedder, StreamingAnswerer, VectorIndex
 from .question import analyze
 from .retrieval import HybridRetriever
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 
 # Lone surrogates (undecodable bytes from a terminal, broken JSON) cannot be embedded or
 # stored; they become U+FFFD, one code point for one, so offsets stay exact.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class AnswerStream:
@@ -150,8 +150,8 @@ class Assistant:
             [
                 replace(
                     d,
-                    text=_LONE_SURROGATE.sub("\ufffd", d.text),
-                    title=_LONE_SURROGATE.sub("\ufffd", d.title),
+                    text=without_surrogates(d.text),
+                    title=without_surrogates(d.title),
                 )
                 for d in documents
             ],
@@ -285,7 +285,7 @@ class Assistant:
     def _check(self, question: str) -> str:
         if not isinstance(question, str):
             raise InvalidArgumentError(f"question must be a str, not {type(question).__name__}")
-        question = _LONE_SURROGATE.sub("\ufffd", question).strip()
+        question = without_surrogates(question).strip()
         if not question:
             raise EmptyQuestionError("the question is empty; type a question about the documents")
         if len(question) > self.settings.max_question_chars:

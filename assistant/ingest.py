@@ -17,7 +17,7 @@ from tqdm import tqdm
 from .chunking import make_chunks
 from .config import Settings
 from .errors import NothingToIngestError, UnreadableDocumentError
-from .loaders import discover, load_file, load_jsonl
+from .loaders import discover, load_file, load_jsonl, without_surrogates
 from .protocols import Embedder, VectorIndex
 from .segment import split_sentences
 from .types import Chunk, Document, DocumentRecord, IngestReport, Sentence
@@ -56,7 +56,7 @@ class Ingestor:
                 failed.extend((exc.path, exc.reason) for exc in failures)
                 continue
             files, unsupported = discover(path)
-            skipped.extend(str(p) for p in unsupported)
+            skipped.extend(without_surrogates(str(p)) for p in unsupported)
             root = path if path.is_dir() else path.parent
             for file in files:
                 try:
@@ -64,7 +64,7 @@ class Ingestor:
                 except UnreadableDocumentError as exc:
                     failed.append((exc.path, exc.reason))
                 except OSError as exc:
-                    failed.append((str(file), f"cannot be read ({exc.strerror})"))
+                    failed.append((without_surrogates(str(file)), f"cannot be read ({exc.strerror})"))
         documents += self._distinct_ids(from_files)
         if not documents and not failed:
             raise NothingToIngestError(

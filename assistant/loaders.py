@@ -49,7 +49,19 @@ def _supported(path: Path) -> bool:
 MINUTES_PER_MB = 2
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with U+FFFD for each lone surrogate: what Python makes of undecodable bytes in
+    a terminal argument or a file name, and what no store, JSON or terminal accepts."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def load_file(path: Path, doc_id: str, max_bytes: int) -> Document:
+    shown = without_surrogates(str(path))
+    if shown != str(path):
+        raise UnreadableDocumentError(shown, "its name is not valid UTF-8: rename the file to ingest it")
     size = path.stat().st_size
     if size == 0:
         raise UnreadableDocumentError(str(path), "the file is empty")

@@ -80,3 +80,48 @@ def test_json_errors_are_json(tmp_path: Path) -> None:
 def test_headline_still_answered_after_cleaning(seed_bot: Assistant) -> None:
     """Cleaning leaves ordinary questions as they were."""
     assert seed_bot.ask(f" {HEADLINE_QUESTION} ").question == HEADLINE_QUESTION
+
+
+def test_file_name_that_is_not_utf8_fails_alone(tmp_path: Path) -> None:
+    """A folder holding a file whose name is not valid UTF-8 ingests its other files; the bad
+    one is reported (or ingested under a cleaned name), and the store error about a server
+    never appears."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("The ferry to Skye leaves at 9 o'clock.", encoding="utf-8")
+    (Path(os.fsdecode(bytes(folder) + b"/caf\xe9.txt"))).write_text("Coffee costs 3 euros.", encoding="utf-8")
+    done = subprocess.run(
+        cli_command("ingest", str(folder)),
+        env=cli_env(tmp_path / "data") | {"ASSISTANT_EMBEDDER": "hash:64"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert "Traceback" not in done.stderr and "Chroma server" not in done.stderr, done.stderr
+    assert "good.txt" in done.stdout or "added" in done.stdout, done.stdout
+    listed = subprocess.run(
+        cli_command("docs"), env=cli_env(tmp_path / "data") | {"ASSISTANT_EMBEDDER": "hash:64"},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "good.txt" in listed.stdout
+
+
+def test_damaged_pdf_warnings_stay_off_the_terminal(tmp_path: Path) -> None:
+    """A PDF with a broken cross-reference table ingests (pypdf repairs it) and pypdf's
+    warnings about the damage do not reach the user's stderr."""
+    from test_ingest import make_pdf
+
+    pdf = make_pdf(["Storm Ciaran reached Brittany on Thursday."])
+    damaged = pdf.replace(b"startxref", b"startxref\n999999\n%%", 1)  # a wrong xref offset
+    (tmp_path / "storm.pdf").write_bytes(damaged)
+    done = subprocess.run(
+        cli_command("ingest", str(tmp_path / "storm.pdf")),
+        env=cli_env(tmp_path / "data") | {"ASSISTANT_EMBEDDER": "hash:64"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 added" in done.stdout, done.stdout
+    # Unsilenced, pypdf logs "incorrect startxref pointer(2)" and more here.
+    assert done.stderr.strip() == "", done.stderr
