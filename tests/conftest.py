@@ -52,6 +52,15 @@ def cli_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "assistant.cli", *args]
 
 
+def run_cli(
+    data_dir: Path, *args: str, timeout: float = 180, embedder: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`assistant ARGS` as a real subprocess on a private store; ``embedder="hash:64"`` when
+    the test is about files and bars, not meaning, and should not wait for the model."""
+    env = cli_env(data_dir) | ({"ASSISTANT_EMBEDDER": embedder} if embedder else {})
+    return subprocess.run(cli_command(*args), env=env, capture_output=True, text=True, timeout=timeout)
+
+
 def _assert_citations_exact(bot: Assistant, answer: Answer) -> None:
     """Every citation is a verbatim slice of its stored document, markers numbered 1..n."""
     for number, c in enumerate(answer.citations, start=1):

@@ -7,13 +7,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, HEADLINE_QUESTION, SEED_ID, STARMER_SENTENCE, cli_command, cli_env, open_bot
-
-
-def assistant(data_dir: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        cli_command(*args), env=cli_env(data_dir), capture_output=True, text=True, timeout=timeout
-    )
+from conftest import (
+    CORPUS,
+    HEADLINE_QUESTION,
+    SEED_ID,
+    STARMER_SENTENCE,
+    open_bot,
+    run_cli,
+)
 
 
 def assert_clean_error(done: subprocess.CompletedProcess[str]) -> str:
@@ -29,7 +30,7 @@ def assert_clean_error(done: subprocess.CompletedProcess[str]) -> str:
 def cli_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir with corpus/ ingested through `assistant ingest`."""
     data_dir = tmp_path_factory.mktemp("cli-store")
-    done = assistant(data_dir, "ingest", str(CORPUS))
+    done = run_cli(data_dir, "ingest", str(CORPUS))
     assert done.returncode == 0, done.stderr
     assert "1 added" in done.stdout and "17 sentences" in done.stdout, done.stdout
     return data_dir
@@ -37,14 +38,14 @@ def cli_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_ingest_twice_reports_unchanged(cli_store: Path) -> None:
     """A second `assistant ingest` of the same folder reports the file unchanged."""
-    done = assistant(cli_store, "ingest", str(CORPUS))
+    done = run_cli(cli_store, "ingest", str(CORPUS))
     assert done.returncode == 0, done.stderr
     assert "0 added" in done.stdout and "1 unchanged" in done.stdout, done.stdout
 
 
 def test_ask_prints_answer_with_citation(cli_store: Path) -> None:
     """`assistant ask` prints the answer, the [1] marker, the cited sentence and its character span."""
-    done = assistant(cli_store, "ask", HEADLINE_QUESTION)
+    done = run_cli(cli_store, "ask", HEADLINE_QUESTION)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Starmer [1]" in out
@@ -56,7 +57,7 @@ def test_ask_prints_answer_with_citation(cli_store: Path) -> None:
 
 def test_ask_json(cli_store: Path) -> None:
     """`assistant ask --json` prints machine-readable JSON with exact citation offsets."""
-    done = assistant(cli_store, "ask", "--json", HEADLINE_QUESTION)
+    done = run_cli(cli_store, "ask", "--json", HEADLINE_QUESTION)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert "Starmer" in data["short"] and data["refused"] is False
@@ -74,7 +75,7 @@ def test_ask_json(cli_store: Path) -> None:
 
 def test_docs_lists_documents(cli_store: Path) -> None:
     """`assistant docs` lists each document with its id, title and counts."""
-    done = assistant(cli_store, "docs")
+    done = run_cli(cli_store, "docs")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 1
@@ -86,14 +87,14 @@ def test_docs_lists_documents(cli_store: Path) -> None:
 
 def test_empty_question_is_a_clean_error(cli_store: Path) -> None:
     """An empty question exits non-zero with one 'error: ...' line and no traceback."""
-    line = assert_clean_error(assistant(cli_store, "ask", "  "))
+    line = assert_clean_error(run_cli(cli_store, "ask", "  "))
     assert "empty" in line
 
 
 def test_missing_path_is_a_clean_error(tmp_path: Path) -> None:
     """Ingesting a path that does not exist exits non-zero with a one-line error naming it."""
     missing = tmp_path / "nowhere"
-    line = assert_clean_error(assistant(tmp_path / "data", "ingest", str(missing)))
+    line = assert_clean_error(run_cli(tmp_path / "data", "ingest", str(missing)))
     assert str(missing) in line
 
 
@@ -101,7 +102,7 @@ def test_ingest_of_only_bad_files_fails(tmp_path: Path) -> None:
     """Ingesting only unreadable files exits non-zero and names each failed file and why."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "empty.txt").write_bytes(b"")
-    done = assistant(tmp_path / "data", "ingest", str(tmp_path / "docs"))
+    done = run_cli(tmp_path / "data", "ingest", str(tmp_path / "docs"))
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert "failed: " in done.stderr and "empty.txt" in done.stderr and "empty" in done.stderr
@@ -111,19 +112,19 @@ def test_remove(tmp_path: Path, shared_embedder) -> None:
     """`assistant remove ID` removes the document; removing it again is a clean error."""
     data_dir = tmp_path / "data"
     open_bot(data_dir, shared_embedder).ingest(CORPUS)  # the same store layout the CLI opens
-    done = assistant(data_dir, "remove", SEED_ID)
+    done = run_cli(data_dir, "remove", SEED_ID)
     assert done.returncode == 0, done.stderr
     assert f"removed {SEED_ID}" in done.stdout
-    docs = assistant(data_dir, "docs")
+    docs = run_cli(data_dir, "docs")
     assert docs.returncode == 0 and SEED_ID not in docs.stdout
     assert "no documents" in docs.stdout
-    line = assert_clean_error(assistant(data_dir, "remove", SEED_ID))
+    line = assert_clean_error(run_cli(data_dir, "remove", SEED_ID))
     assert SEED_ID in line and "assistant docs" in line
 
 
 def test_ask_on_empty_store_warns(tmp_path: Path) -> None:
     """`assistant ask` on an empty store warns how to add documents and refuses instead of crashing."""
-    done = assistant(tmp_path / "data", "ask", HEADLINE_QUESTION)
+    done = run_cli(tmp_path / "data", "ask", HEADLINE_QUESTION)
     assert done.returncode == 0, done.stderr
     assert "assistant ingest" in done.stderr
     assert "[1]" not in done.stdout
@@ -139,13 +140,7 @@ def test_ingest_shows_progress_naming_each_large_file(tmp_path: Path) -> None:
             f"Gauge {i} shows that the {word} rose by {i} centimetres overnight." for i in range(2500)
         )
         (folder / name).write_text(text, encoding="utf-8")
-    done = subprocess.run(
-        cli_command("ingest", str(folder)),
-        env=cli_env(tmp_path / "data") | {"ASSISTANT_EMBEDDER": "hash:64"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_cli(tmp_path / "data", "ingest", str(folder), timeout=300, embedder="hash:64")
     assert done.returncode == 0, done.stderr
     assert "ingest 1/2 first.txt" in done.stderr and "ingest 2/2 second.txt" in done.stderr, done.stderr[
         -1500:

@@ -454,7 +454,7 @@ def test_question_too_long(seed_bot: Assistant) -> None:
 def test_progress_counts_characters_to_the_end(fresh_bot: Assistant) -> None:
     """A progress callback sees (done, total) in characters, never going back, ending at total:
     one large document reports progress while it is embedded, not only when it is done."""
-    text = " ".join(f"Sentence number {i} says that the river rose by {i} centimetres." for i in range(1500))
+    text = _river(1500)
     seen: list[tuple[int, int]] = []
     fresh_bot.ingest_documents([Document("big.txt", "Big", text)], progress=lambda d, t: seen.append((d, t)))
     assert seen[-1] == (len(text), len(text))

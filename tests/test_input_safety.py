@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, HEADLINE_QUESTION, cli_command, cli_env, open_bot
+from conftest import CORPUS, HEADLINE_QUESTION, cli_command, cli_env, open_bot, run_cli
 
 from assistant import Assistant, Document, UserInputError
 from assistant.errors import InvalidArgumentError
@@ -68,9 +68,7 @@ def test_document_with_lone_surrogates_ingests(tmp_path: Path, shared_embedder: 
 
 def test_json_errors_are_json(tmp_path: Path) -> None:
     """With --json, an error is one JSON object on stdout ({"error", "kind"}) with the usual exit code."""
-    done = subprocess.run(
-        cli_command("ask", "--json", "   "), env=cli_env(tmp_path / "data"), capture_output=True, text=True
-    )
+    done = run_cli(tmp_path / "data", "ask", "--json", "   ")
     assert done.returncode == 2
     error = json.loads(done.stdout)
     assert error["kind"] == "EmptyQuestionError" and "empty" in error["error"]
@@ -90,19 +88,10 @@ def test_file_name_that_is_not_utf8_fails_alone(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "good.txt").write_text("The ferry to Skye leaves at 9 o'clock.", encoding="utf-8")
     (Path(os.fsdecode(bytes(folder) + b"/caf\xe9.txt"))).write_text("Coffee costs 3 euros.", encoding="utf-8")
-    done = subprocess.run(
-        cli_command("ingest", str(folder)),
-        env=cli_env(tmp_path / "data") | {"ASSISTANT_EMBEDDER": "hash:64"},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    done = run_cli(tmp_path / "data", "ingest", str(folder), embedder="hash:64")
     assert "Traceback" not in done.stderr and "Chroma server" not in done.stderr, done.stderr
     assert "good.txt" in done.stdout or "added" in done.stdout, done.stdout
-    listed = subprocess.run(
-        cli_command("docs"), env=cli_env(tmp_path / "data") | {"ASSISTANT_EMBEDDER": "hash:64"},
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    listed = run_cli(tmp_path / "data", "docs", embedder="hash:64")
     assert "good.txt" in listed.stdout
 
 
@@ -114,13 +103,7 @@ def test_damaged_pdf_warnings_stay_off_the_terminal(tmp_path: Path) -> None:
     pdf = make_pdf(["Storm Ciaran reached Brittany on Thursday."])
     damaged = pdf.replace(b"startxref", b"startxref\n999999\n%%", 1)  # a wrong xref offset
     (tmp_path / "storm.pdf").write_bytes(damaged)
-    done = subprocess.run(
-        cli_command("ingest", str(tmp_path / "storm.pdf")),
-        env=cli_env(tmp_path / "data") | {"ASSISTANT_EMBEDDER": "hash:64"},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    done = run_cli(tmp_path / "data", "ingest", str(tmp_path / "storm.pdf"), embedder="hash:64")
     assert done.returncode == 0, done.stderr
     assert "1 added" in done.stdout, done.stdout
     # Unsilenced, pypdf logs "incorrect startxref pointer(2)" and more here.
