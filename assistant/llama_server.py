@@ -27,9 +27,12 @@ from pathlib import Path
 from .errors import BackendError, ConfigError
 
 # llama.cpp writes its own log to the same stream from other threads, so our line can
-# arrive glued to one of theirs: look for a distinctive marker anywhere in a line.
+# arrive glued to one of theirs (a log line once followed the port with no space between,
+# turning port 39583 into "39583I"): the URL sits between two markers, written in one
+# write() call, which a pipe never splits or interleaves.
 READY = "ASSISTANT_LLAMA_READY "
-_READY_URL = re.compile(re.escape(READY) + r"(http://[^\s/]+)")
+READY_END = " ASSISTANT_LLAMA_END"
+_READY_URL = re.compile(re.escape(READY) + r"(http://\S+?)" + re.escape(READY_END))
 START_TIMEOUT_S = 120.0
 
 
@@ -146,7 +149,9 @@ def serve(gguf: str, threads: int, context: int) -> int:
     params.hostnames = ["127.0.0.1"]
     params.port = 0  # a free port; the server tells us which
     server = xllamacpp.Server(params)
-    print(f"\n{READY}{server.listening_address.rstrip('/')}", flush=True)
+    announce = f"\n{READY}{server.listening_address.rstrip('/')}{READY_END}\n"
+    sys.stdout.flush()
+    os.write(sys.stdout.fileno(), announce.encode())
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     with contextlib.suppress(KeyboardInterrupt):
         sys.stdin.read()  # returns when the parent closes the pipe or dies

@@ -21,7 +21,7 @@ from conftest import DATA, HEADLINE_QUESTION, STARMER_SENTENCE, cli_command, cli
 
 from assistant import Assistant
 from assistant.evaluation import contains_answer, load_questions
-from assistant.llama_server import LlamaServer
+from assistant.llama_server import _READY_URL, LlamaServer
 
 pytestmark = pytest.mark.server
 
@@ -64,6 +64,21 @@ def smol_bot(
     bot = Assistant(settings, seed_bot.index, seed_bot.embedder)
     yield bot
     bot.answerer.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ASSISTANT_LLAMA_READY http://127.0.0.1:39583 ASSISTANT_LLAMA_END\n",
+        # llama.cpp's own log, written from its threads, glued on either side of ours
+        "srv  init: ASSISTANT_LLAMA_READY http://127.0.0.1:39583 ASSISTANT_LLAMA_ENDI srv  load\n",
+        "0.01.234 I ASSISTANT_LLAMA_READY http://127.0.0.1:39583 ASSISTANT_LLAMA_END0.01.3 I\n",
+    ],
+)
+def test_ready_line_gives_the_port_even_glued_to_llama_log(line: str) -> None:
+    # CI once read port "39583I" when a log line followed ours without a newline.
+    ready = _READY_URL.search(line)
+    assert ready and ready.group(1) == "http://127.0.0.1:39583"
 
 
 def test_server_listens_on_loopback_only(llama: LlamaServer) -> None:
