@@ -128,8 +128,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _ask(args: argparse.Namespace) -> int:
     with _open(args) as bot:
-        _warn_if_empty(bot)
         answer = bot.ask(args.question)
+        _warn_if_empty(bot)  # after asking: the question loaded what this check reads
     if args.json:
         print(json.dumps(answer.to_dict(bot.settings.top_k), indent=2, ensure_ascii=False))
     else:
@@ -207,7 +207,7 @@ def _collection_for(path: Path) -> str:
 
 
 def _warn_if_empty(bot: Assistant) -> None:
-    if not bot.documents():
+    if bot.is_empty():
         print("warning: the store is empty; add documents with: assistant ingest PATH", file=sys.stderr)
 
 

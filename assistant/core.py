@@ -169,6 +169,11 @@ class Assistant:
     def documents(self) -> list[DocumentInfo]:
         return self.index.documents()
 
+    def is_empty(self) -> bool:
+        """Whether no document is stored (listing them all took 1.8 s at 19k documents; the
+        lexical index is loaded by the first question anyway)."""
+        return not len(self.lexical.table())
+
     def document_text(self, doc_id: str) -> str:
         return self.index.text(doc_id)
 
@@ -304,6 +309,7 @@ class Assistant:
         close = getattr(self.embedder, "close", None)
         if close:
             close()
+        self.retriever.close()
 
     def __enter__(self) -> Assistant:
         return self

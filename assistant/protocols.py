@@ -74,6 +74,10 @@ class VectorIndex(Protocol):
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]: ...
 
+    def warm(self) -> None:
+        """Load what the first search needs, so that it can happen beside other start-up work."""
+        ...
+
     def vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
 
 

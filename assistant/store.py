@@ -241,6 +241,14 @@ class ChromaIndex:
         )
         return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
+    @_guarded("loading the vector index")
+    def warm(self) -> None:
+        # Chroma loads a collection's HNSW index on its first query (0.6 s at 100k sentences),
+        # in Rust without the GIL: one throwaway query of the right width does it.
+        dimension = self._sentences.get_model().dimension
+        if dimension:
+            self._sentences.query(query_embeddings=[np.ones(dimension, dtype=np.float32)], n_results=1)
+
     @_guarded("reading vectors")
     def vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]:
         if not sentence_ids:

@@ -3,6 +3,7 @@ store, and after a change reads back only the documents that changed."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -85,3 +86,30 @@ def test_a_running_bot_sees_documents_another_process_added(
     assert "412 ships" in top.sentence.text
     cli.remove("extra.txt")
     assert all(p.sentence.doc_id == SEED_ID for p in ui.retrieve("How many ships did the keeper count?"))
+
+
+def test_a_loaded_snapshot_holds_what_the_built_table_held(seed_bot) -> None:
+    """The snapshot keeps columns and derives sentences, term sets and document terms on
+    demand: after a pickle round trip each of them equals what the freshly built table gave."""
+    built = seed_bot.lexical.table()
+    loaded = pickle.loads(pickle.dumps(built))
+    assert len(loaded) == len(built) > 10
+    for row in (0, 1, len(built) // 2, len(built) - 1):
+        sentence = built.sentence(row)
+        assert loaded.sentence(row) == sentence
+        assert loaded.row(sentence.sentence_id) == row
+        assert loaded.term_set(row) == frozenset(built.term_lists[row])
+        assert loaded.context_sets(sentence) == built.context_sets(sentence)
+    assert loaded.document_terms(SEED_ID) == built.document_terms(SEED_ID) >= loaded.term_set(0)
+    assert loaded.row(f"{SEED_ID}::s{len(built)}") is None and loaded.row("elsewhere::s0") is None
+    question = ["starmer", "troop"]
+    assert loaded.bm25.top(question, 5) == built.bm25.top(question, 5)
+
+
+def test_warming_the_vector_index_is_harmless_empty_or_full(fresh_bot, seed_bot) -> None:
+    """The first question warms the vector index beside loading the embedder; on an empty
+    store there is nothing to load and nothing may fail."""
+    fresh_bot.index.warm()
+    seed_bot.index.warm()
+    assert fresh_bot.retrieve(HEADLINE_QUESTION) == []
+    assert "Starmer" in (seed_bot.ask(HEADLINE_QUESTION).short or "")
