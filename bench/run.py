@@ -425,7 +425,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = fresh(args.cache / "work")
     facts = machine_facts()
     log(f"machine: {facts['cpu']}, {facts['cores_logical']} cores, {facts['ram_gb']} GB")
-    model = MiniLMEmbedder(threads=1)  # the product default (ASSISTANT_ONNX_THREADS=1)
+    # The product defaults: one thread for a question's text, two for bulk (ingest) embedding;
+    # "raw" figures are this same model, so ingest is compared at the same thread count.
+    defaults = Settings()
+    model = MiniLMEmbedder(threads=defaults.onnx_threads, bulk_threads=defaults.ingest_threads)
     builder = CachedEmbedder(model, args.cache / "embedding-cache.sqlite")  # re-runs do not re-embed
     seed = seed_set()
     if args.quick:

@@ -529,3 +529,20 @@ def test_sentences_are_read_back_a_page_at_a_time(tmp_path: Path) -> None:
     rows = bot.index.sentences(["a.txt"])
     assert sorted(s.index for s, _ in rows) == list(range(40))
     assert len(bot.index.sentences()) == 45
+
+
+def test_each_stored_sentence_keeps_its_own_vector(fresh_bot: Assistant) -> None:
+    """Ingest embeds a batch's sentences shortest first, not in reading order; every vector
+    must still be stored with the sentence it was computed from."""
+    words = ["ships", "troops", "budget", "harvest", "election", "river", "museum", "treaty"]
+    text = " ".join(
+        f"The report on the {w} ran to {n} pages{' and many appendices' * (n % 4)}."
+        for n, w in enumerate(words * 3, start=1)
+    )
+    fresh_bot.ingest_documents([Document(doc_id="mixed.txt", title="Reports", text=text)])
+    rows = fresh_bot.index.sentences(["mixed.txt"])
+    assert len(rows) == 24
+    stored = fresh_bot.index.vectors([s.sentence_id for s, _ in rows])
+    for sentence, _ in rows:
+        expected = fresh_bot.embedder.embed([sentence.text])[0]
+        assert float(stored[sentence.sentence_id] @ expected) > 0.9999, sentence.text

@@ -94,3 +94,15 @@ def test_minilm_batches_hold_fewer_long_sentences() -> None:
     long_text = " ".join(["The committee reviewed the budget line by line and found errors."] * 20)
     together = embedder.embed([*TEXTS, long_text, long_text])
     assert np.allclose(together[-1], embedder.embed([long_text])[0], atol=1e-4)
+
+
+def test_minilm_bulk_session_gives_the_question_sessions_vectors() -> None:
+    """Ingest-sized calls run on a session with more threads; a sentence must get the same
+    vector there as when a question embeds it alone, or stored and asked vectors drift."""
+    embedder = MiniLMEmbedder(threads=1, bulk_threads=2)
+    texts = [f"Sentence {n} about troops, ships and budgets in the year {1900 + n}." for n in range(80)]
+    assert len(texts) >= embedder.bulk_texts
+    bulk = embedder.embed(texts)
+    assert embedder._bulk_session is not embedder._session
+    alone = np.stack([embedder.embed([t])[0] for t in texts[:5]])
+    np.testing.assert_allclose(bulk[:5], alone, atol=1e-5)
