@@ -44,9 +44,9 @@ def _supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES
 
 
-# Measured: 1.05 MB of news and Wikipedia text, 7,490 sentences, in 118 s through `assistant
-# ingest` on 2 cores (bench/load.py).
-MINUTES_PER_MB = 2
+# Measured: a 10 MB text file, 83,617 sentences, in 722 s through `assistant ingest` on
+# 2 cores (bench/load.py, bench/results/latest.md).
+MINUTES_PER_MB = 1.2
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
