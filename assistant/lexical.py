@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -124,9 +125,11 @@ class LexicalTable:
             row = known.row(s.sentence_id) if known else None
             term_lists.append(known.term_lists[row] if known and row is not None else tuple(terms(s.text)))
         doc_rows: dict[str, range] = {}
-        for row, sentence in enumerate(sentences):
-            first = doc_rows.get(sentence.doc_id)
-            doc_rows[sentence.doc_id] = range(first.start if first else row, row + 1)
+        first = 0
+        for doc_id, group in groupby(s.doc_id for s in sentences):  # a document's rows are adjacent
+            last = first + sum(1 for _ in group)
+            doc_rows[doc_id] = range(first, last)
+            first = last
         return cls(
             revision=revision,
             doc_hashes=dict(doc_hashes),
@@ -162,11 +165,9 @@ class LexicalTable:
 
     def row(self, sentence_id: str) -> int | None:
         """The row of ``Sentence.sentence_id``, or None when the table does not hold it."""
-        doc_id, _, index = sentence_id.rpartition("::s")
-        rows = self.doc_rows.get(doc_id)
-        if rows is None or not index.isdigit() or int(index) >= len(rows):
-            return None
-        return rows[int(index)]
+        parsed = Sentence.parse_id(sentence_id)
+        rows = self.doc_rows.get(parsed[0]) if parsed else None
+        return rows[parsed[1]] if parsed and rows is not None and parsed[1] < len(rows) else None
 
     def term_set(self, row: int) -> frozenset[str]:
         found = self._term_sets.get(row)

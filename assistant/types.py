@@ -33,6 +33,12 @@ class Sentence:
     def sentence_id(self) -> str:
         return f"{self.doc_id}::s{self.index}"
 
+    @staticmethod
+    def parse_id(sentence_id: str) -> tuple[str, int] | None:
+        """``(doc_id, index)`` of a ``sentence_id``, or None when it is not one."""
+        doc_id, _, index = sentence_id.rpartition("::s")
+        return (doc_id, int(index)) if doc_id and index.isdigit() else None
+
 
 @dataclass(frozen=True)
 class Chunk:
