@@ -188,7 +188,6 @@ class Ingestor:
         of 512 in reading order to its batches' longest sentences cost about a tenth of the
         embedder's speed on a large file."""
         sentences = [s for _, doc_sentences, _ in analysed for s in doc_sentences]
-        titles = {document.doc_id: document.title for document, _, _ in analysed}
         out = np.zeros((len(sentences), self.embedder.dimension), dtype=np.float32)
         position = {document.doc_id: number for number, (document, _, _) in enumerate(analysed)}
         order = sorted(range(len(sentences)), key=lambda i: len(sentences[i].text))
@@ -196,7 +195,7 @@ class Ingestor:
             rows = order[begin : begin + EMBED_SLICE]
             part = [sentences[i] for i in rows]
             out[rows] = self.embedder.embed([s.text for s in part])
-            writer.put_sentences(part, out[rows], titles)
+            writer.put_sentences(part, out[rows])
             latest = max((s.doc_id for s in part), key=position.__getitem__)
             advance(sum(len(s.text) for s in part), latest)
         return out
@@ -255,10 +254,8 @@ class _Writer:
         self._started.extend(doc_ids)
         self._submit(self._index.discard, doc_ids)
 
-    def put_sentences(
-        self, sentences: Sequence[Sentence], vectors: np.ndarray, titles: dict[str, str]
-    ) -> None:
-        self._submit(self._index.put_sentences, sentences, vectors, titles)
+    def put_sentences(self, sentences: Sequence[Sentence], vectors: np.ndarray) -> None:
+        self._submit(self._index.put_sentences, sentences, vectors)
 
     def complete(self, records: Sequence[DocumentRecord]) -> None:
         def complete_and_keep() -> None:

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -36,9 +36,7 @@ class Embedder(Protocol):
 class VectorIndex(Protocol):
     """Where documents, sentences and chunks with their vectors are kept."""
 
-    def put_sentences(
-        self, sentences: Sequence[Sentence], vectors: np.ndarray, titles: Mapping[str, str]
-    ) -> None:
+    def put_sentences(self, sentences: Sequence[Sentence], vectors: np.ndarray) -> None:
         """Store sentence rows (a large document arrives in several calls); they are part of
         the corpus only once ``complete`` has stored their document."""
         ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -93,15 +93,15 @@ class ChromaIndex:
             self._new_revision()
 
     @_guarded("storing sentences")
-    def put_sentences(
-        self, sentences: Sequence[Sentence], vectors: np.ndarray, titles: Mapping[str, str]
-    ) -> None:
+    def put_sentences(self, sentences: Sequence[Sentence], vectors: np.ndarray) -> None:
+        # Sentence (and chunk) rows hold offsets, not text: their text is a slice of their
+        # document's, stored once. Writing each sentence's text too (with Chroma's
+        # full-text index of it) made a slice's write about 2.5 times as long.
         self._add(
             self._sentences,
             ids=[s.sentence_id for s in sentences],
             vectors=list(vectors),
-            texts=[s.text for s in sentences],
-            metadatas=[_sentence_meta(s, titles.get(s.doc_id, "")) for s in sentences],
+            metadatas=[_sentence_meta(s) for s in sentences],
         )
 
     @_guarded("storing documents")
@@ -115,7 +115,6 @@ class ChromaIndex:
                 for r in records
                 for c in r.chunks
             ],
-            texts=[c.text for c in chunks],
             metadatas=[_chunk_meta(c) for c in chunks],
         )
         # Document rows go last: their presence marks a complete write.
@@ -129,13 +128,15 @@ class ChromaIndex:
         )
         self._new_revision()
 
-    def _add(self, col: Any, ids: list[str], vectors: list, texts: list[str], metadatas: list) -> None:
+    def _add(
+        self, col: Any, ids: list[str], vectors: list, metadatas: list, texts: list[str] | None = None
+    ) -> None:
         for begin in range(0, len(ids), self._batch):
             end = begin + self._batch
             col.upsert(
                 ids=ids[begin:end],
                 embeddings=[np.asarray(v, dtype=np.float32) for v in vectors[begin:end]],
-                documents=texts[begin:end],
+                documents=texts[begin:end] if texts is not None else None,
                 metadatas=metadatas[begin:end],
             )
 
@@ -188,45 +189,71 @@ class ChromaIndex:
 
     @_guarded("loading sentences")
     def sentences(self, doc_ids: Sequence[str] | None = None) -> list[tuple[Sentence, str]]:
-        # Rows of a document still being written (or whose write was interrupted) are not
-        # part of the corpus until its document row exists.
         if doc_ids is None:
-            complete = set(self._documents.get(include=[])["ids"])
-            return self._paged(self._sentences, complete, where=None)
+            documents = self._complete_documents(None)
+            return self._sentences_of(documents, where=None)
         rows = []
         for begin in range(0, len(doc_ids), 100):
-            some = list(doc_ids[begin : begin + 100])
-            complete = set(self._documents.get(ids=some, include=[])["ids"])
-            rows += self._paged(self._sentences, complete, where={"doc_id": {"$in": some}})
+            documents = self._complete_documents(doc_ids[begin : begin + 100])
+            if documents:
+                rows += self._sentences_of(documents, where={"doc_id": {"$in": list(documents)}})
         return rows
 
-    def _paged(self, col: Any, complete: set[str], where: dict | None) -> list[tuple[Sentence, str]]:
-        """Every row matching ``where``, a page at a time: one get of a large document's
-        100k rows fails in Chroma's SQLite ("too many SQL variables")."""
-        rows: list[tuple[Sentence, str]] = []
+    def _sentences_of(
+        self, documents: dict[str, tuple[str, str]], where: dict | None
+    ) -> list[tuple[Sentence, str]]:
+        rows = []
+        for meta in self._paged(self._sentences, where, include=["metadatas"])["metadatas"]:
+            # Rows of a document still being written (or whose write was interrupted) are not
+            # part of the corpus until its document row exists.
+            if meta["doc_id"] in documents:
+                text, title = documents[meta["doc_id"]]
+                rows.append((_sentence_from(meta, text), title))
+        return rows
+
+    def _complete_documents(self, doc_ids: Sequence[str] | None) -> dict[str, tuple[str, str]]:
+        """Text and title of each stored document (of ``doc_ids`` only, if given)."""
+        if doc_ids is None:
+            got = self._paged(self._documents, None, include=["documents", "metadatas"])
+        else:
+            got = self._documents.get(ids=list(doc_ids), include=["documents", "metadatas"])
+        return {
+            doc_id: (text, (meta or {}).get("title", ""))
+            for doc_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
+
+    def _paged(self, col: Any, where: dict | None, include: list[str]) -> dict[str, list]:
+        """Every row matching ``where``, a page at a time: one get of a large document's 100k
+        rows fails in Chroma's SQLite ("too many SQL variables")."""
+        out: dict[str, list] = {"ids": [], **{field: [] for field in include}}
         offset = 0
         while True:
-            got = col.get(where=where, include=["documents", "metadatas"], limit=self._batch, offset=offset)
-            rows += _rows(got, complete)
+            got = col.get(where=where, include=include, limit=self._batch, offset=offset)
+            for field, values in out.items():
+                values += got[field]
             if len(got["ids"]) < self._batch:
-                return rows
+                return out
             offset += self._batch
 
     @_guarded("reading chunks")
     def chunks(self, doc_id: str) -> list[Chunk]:
-        got = self._chunks.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        documents = self._complete_documents([doc_id])
+        if doc_id not in documents:
+            return []
+        text = documents[doc_id][0]
+        metas = self._paged(self._chunks, {"doc_id": doc_id}, include=["metadatas"])["metadatas"]
         chunks = [
             Chunk(
                 doc_id=doc_id,
                 index=m["index"],
                 start=m["start"],
                 end=m["end"],
-                text=t,
+                text=text[m["start"] : m["end"]],
                 first_sentence=m["first_sentence"],
                 last_sentence=m["last_sentence"],
                 n_tokens=m["n_tokens"],
             )
-            for t, m in zip(got["documents"], got["metadatas"], strict=True)
+            for m in metas
         ]
         return sorted(chunks, key=lambda c: c.index)
 
@@ -281,28 +308,16 @@ def _document_meta(record: DocumentRecord, added_at: str) -> dict[str, Any]:
     }
 
 
-def _sentence_meta(sentence: Sentence, title: str) -> dict[str, Any]:
-    return {
-        "doc_id": sentence.doc_id,
-        "index": sentence.index,
-        "start": sentence.start,
-        "end": sentence.end,
-        "title": title,
-    }
+def _sentence_meta(sentence: Sentence) -> dict[str, Any]:
+    return {"doc_id": sentence.doc_id, "index": sentence.index, "start": sentence.start, "end": sentence.end}
 
 
-def _rows(got: Any, complete: set[str]) -> list[tuple[Sentence, str]]:
-    return [
-        (_sentence_from(text, meta), meta.get("title", ""))
-        for text, meta in zip(got["documents"], got["metadatas"], strict=True)
-        if meta["doc_id"] in complete
-    ]
-
-
-def _sentence_from(text: str, meta: dict[str, Any]) -> Sentence:
-    # Stores written before the reader also hold "entities" (spaCy's, at ingest); unused now.
+def _sentence_from(meta: dict[str, Any], document_text: str) -> Sentence:
+    # Stores written before offsets-only rows also hold each sentence's text and title, and
+    # older ones spaCy's "entities": the same text as the slice, and unused.
+    start, end = meta["start"], meta["end"]
     return Sentence(
-        doc_id=meta["doc_id"], index=meta["index"], start=meta["start"], end=meta["end"], text=text
+        doc_id=meta["doc_id"], index=meta["index"], start=start, end=end, text=document_text[start:end]
     )
 
 

@@ -468,11 +468,11 @@ class _FailingIndex(ChromaIndex):
     fail_at = 2
     sentence_writes = 0
 
-    def put_sentences(self, sentences, vectors, titles) -> None:  # type: ignore[no-untyped-def]
+    def put_sentences(self, sentences, vectors) -> None:  # type: ignore[no-untyped-def]
         self.sentence_writes += 1
         if self.sentence_writes == self.fail_at:
             raise BackendError("the vector store failed while storing sentences (simulated)")
-        super().put_sentences(sentences, vectors, titles)
+        super().put_sentences(sentences, vectors)
 
 
 def _river(n: int, word: str = "river") -> str:
@@ -511,7 +511,7 @@ def test_rows_of_an_unfinished_document_are_not_in_the_corpus(tmp_path: Path) ->
     long_text = _river(40, "canal")
     spans = [(m.start(), m.end()) for m in re.finditer(r"Sentence number \d+[^.]*\.", long_text)]
     sentences = [Sentence("notes.txt", i, s, e, long_text[s:e]) for i, (s, e) in enumerate(spans)]
-    bot.index.put_sentences(sentences, bot.embedder.embed([s.text for s in sentences]), {"notes.txt": ""})
+    bot.index.put_sentences(sentences, bot.embedder.embed([s.text for s in sentences]))
     assert bot.retrieve("How much did the canal rise?") == []
     bot.ingest_documents([Document("notes.txt", "Notes", _river(3, "canal"))])
     assert [s.index for s, _ in bot.index.sentences()] == [0, 1, 2]
@@ -546,3 +546,38 @@ def test_each_stored_sentence_keeps_its_own_vector(fresh_bot: Assistant) -> None
     for sentence, _ in rows:
         expected = fresh_bot.embedder.embed([sentence.text])[0]
         assert float(stored[sentence.sentence_id] @ expected) > 0.9999, sentence.text
+
+
+def test_sentence_and_chunk_texts_are_slices_of_the_document_stored_once(tmp_path: Path) -> None:
+    """Sentence and chunk rows keep offsets, not text (writing text twice slowed ingest by a
+    third); read back, each text is its document's slice. Stores written before this, whose rows
+    also hold their text and title, read back the same."""
+    settings = test_settings(tmp_path / "store", embedder="hash:64")
+    bot = Assistant.open(settings=settings)
+    text = "Tromsø bridge reopens\n\n" + _river(30)
+    bot.ingest_documents([Document("a.txt", "Tromsø bridge reopens", text)])
+    index = bot.index
+    assert isinstance(index, ChromaIndex)
+    assert set(index._sentences.get(include=["documents"])["documents"]) == {None}
+    assert set(index._chunks.get(include=["documents"])["documents"]) == {None}
+    sentences, chunks = index.sentences(), index.chunks("a.txt")
+    assert len(sentences) == 31 and all(s.text == text[s.start : s.end] for s, _ in sentences)
+    assert {title for _, title in sentences} == {"Tromsø bridge reopens"}
+    assert chunks and all(c.text == text[c.start : c.end] for c in chunks)
+
+    # The earlier format: every row carries its own text (and a sentence its title).
+    got = index._sentences.get(include=["metadatas", "embeddings"])
+    index._sentences.upsert(
+        ids=got["ids"],
+        embeddings=got["embeddings"],
+        metadatas=[m | {"title": "Tromsø bridge reopens"} for m in got["metadatas"]],
+        documents=[text[m["start"] : m["end"]] for m in got["metadatas"]],
+    )
+    got = index._chunks.get(include=["metadatas", "embeddings"])
+    index._chunks.upsert(
+        ids=got["ids"],
+        embeddings=got["embeddings"],
+        metadatas=got["metadatas"],
+        documents=[text[m["start"] : m["end"]] for m in got["metadatas"]],
+    )
+    assert index.sentences() == sentences and index.chunks("a.txt") == chunks
