@@ -56,8 +56,8 @@ class MiniLMEmbedder:
         self._threads = threads
         self._session = self._new_session(threads)
         self._lock = threading.Lock()
-        # Questions embed one text: one thread gives the steadiest latency. Ingest embeds
-        # hundreds: there every core pays, so they get a session of their own (made on first use).
+        # Questions embed one text, ingest hundreds: when their thread counts differ (settings
+        # onnx_threads and ingest_threads), bulk work gets a session of its own (made on first use).
         self._bulk_threads = bulk_threads or threads
         self._bulk_session: Any = None
         self._bulk_lock = threading.Lock()

@@ -166,7 +166,8 @@ def _why(r: dict[str, Any]) -> list[str]:
     if ingest and stages:
         lines.append(
             f"- Ingest: besides embedding we segment, chunk and write three collections; "
-            f"on one thread embedding is {stages['embed_share']:.0%} of the work. The pipeline overlaps "
+            f"run one after another, embedding is {stages['embed_share']:.0%} of the work. "
+            "The pipeline overlaps "
             f"the rest with embedding (the model was busy {ingest['ours_embed_busy_share']:.0%} of our "
             "ingest), but on two cores shared with other work the overlapping threads slow the model "
             "itself down, so the ratio to the bare model stays below target."
@@ -196,7 +197,8 @@ def markdown(r: dict[str, Any]) -> str:
         'Baseline ("tutorial"): LangChain\'s RAG tutorial pipeline as a user writes it: '
         "`RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)` + "
         "`langchain_chroma.Chroma` + top-4 `similarity_search`, with **our** offline embedder "
-        "(bundled MiniLM int8, one onnxruntime thread) so both embed with the same model. At query "
+        "(bundled MiniLM int8, onnxruntime at the product's default threads) so both embed with "
+        "the same model. At query "
         "time both sides use the bare model: every question is embedded, nothing comes from a cache.",
         "",
     ]
@@ -359,7 +361,8 @@ def _ingest(i: dict[str, Any], stages: dict[str, Any] | None) -> list[str]:
     ]
     if stages:
         lines += [
-            f"Where our ingest time goes, stage by stage on one thread ({stages['documents']:,} documents, "
+            f"Where our ingest time goes, stage by stage, one after another "
+            f"({stages['documents']:,} documents, "
             f"{stages['sentences']:,} sentences): analyse (segment, chunk) {stages['analyse_ms']:,} ms, "
             f"embed {stages['embed_ms']:,} ms, store {stages['store_ms']:,} ms; embedding is "
             f"{stages['embed_share']:.0%} of it. Ingest runs the three as a pipeline (analysis of the next "

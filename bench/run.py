@@ -187,7 +187,6 @@ def ingest_stages(documents: list[Document], model: MiniLMEmbedder, work: Path) 
         bot.index.put_sentences(
             [s for r in records for s in r.sentences],
             np.concatenate([r.sentence_vectors for r in records]),
-            {r.document.doc_id: r.document.title for r in records},
         )
         bot.index.complete(records)
 
@@ -425,8 +424,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = fresh(args.cache / "work")
     facts = machine_facts()
     log(f"machine: {facts['cpu']}, {facts['cores_logical']} cores, {facts['ram_gb']} GB")
-    # The product defaults: one thread for a question's text, two for bulk (ingest) embedding;
-    # "raw" figures are this same model, so ingest is compared at the same thread count.
+    # The product's default thread counts, for questions and for bulk (ingest) embedding; the
+    # "raw" figures are this same model, so ingest is compared at the same thread count, and
+    # the tutorial embeds its questions with it too.
     defaults = Settings()
     model = MiniLMEmbedder(threads=defaults.onnx_threads, bulk_threads=defaults.ingest_threads)
     builder = CachedEmbedder(model, args.cache / "embedding-cache.sqlite")  # re-runs do not re-embed

@@ -176,7 +176,7 @@ def update_card(model: Path, card_path: Path, work: Path, trained_on: list[str])
 def trained_articles() -> list[str]:
     """Every article with training pairs: the training sets less the test and calibration articles."""
     held_out = data.TEST_ARTICLES + data.CALIBRATION_ARTICLES
-    return sorted({p.article for p in data.build(held_out, seed=0)})
+    return sorted({p.article for p in data.build(held_out)})
 
 
 def main() -> None:

@@ -1,0 +1,33 @@
+"""The reader's training pairs: split by article, and each answer sentence beside a hard negative."""
+
+from __future__ import annotations
+
+from training import data
+
+
+def test_pairs_stay_in_their_article_and_negatives_never_hold_the_answer() -> None:
+    """Every pair of a held-out article comes from that article (the split is by article);
+    an answerable question gives its answer's sentence, marked, and a sentence that shares
+    words with the question but not the answer (the kind retrieval ranks beside the answer),
+    so the reader learns to tell them apart rather than to reject unrelated text."""
+    pairs = data.held_out_pairs(("Normans",))
+    assert pairs and {p.article for p in pairs} == {"Normans"}
+    questions = [q for q in data.load_questions(data.SQUAD2) if q["context_doc_id"].startswith("Normans#")]
+    by_question: dict[str, list[data.Pair]] = {}
+    for p in pairs:
+        by_question.setdefault(p.question, []).append(p)
+    answerable = [q for q in questions if q["answerable"]]
+    checked = 0
+    for q in answerable:
+        group = by_question.get(q["question"], [])
+        positives = [p for p in group if p.answer is not None]
+        negatives = [p for p in group if p.answer is None]
+        if not positives:
+            continue  # the answer crosses a sentence boundary
+        checked += 1
+        span = positives[0].sentence[slice(*positives[0].answer)]
+        assert span.lower() in {a.lower() for a in q["answers"]}
+        for negative in negatives:
+            assert not any(a.lower() in negative.sentence.lower() for a in q["answers"])
+            assert data._words(q["question"]) & data._words(negative.sentence)
+    assert checked > 0.8 * len(answerable)
