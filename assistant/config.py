@@ -57,7 +57,7 @@ class Settings:
     """Longer questions are rejected with a clear error instead of being truncated."""
 
     max_file_mb: float = 10.0
-    """Files larger than this are refused at ingest (about 1.2 minutes per MB on 2 cores)."""
+    """Files larger than this are refused at ingest (about 0.8 minutes per MB on 2 cores)."""
 
     onnx_threads: int = 2
     """Threads for the local embedding model and the reader at question time. On 2 cores two

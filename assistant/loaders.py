@@ -44,9 +44,9 @@ def _supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES
 
 
-# Measured: a 10 MB text file, 83,617 sentences, in 722 s through `assistant ingest` on
-# 2 cores (bench/load.py, bench/results/latest.md).
-MINUTES_PER_MB = 1.2
+# Measured: a 10 MB text file, 83,617 sentences, in 463 s through `assistant ingest` on
+# 2 cores (bench/load.py, bench/results/latest.md; 722 s in a run on a busier machine).
+MINUTES_PER_MB = 0.8
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
