@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from training import data
 
 
@@ -31,3 +36,25 @@ def test_pairs_stay_in_their_article_and_negatives_never_hold_the_answer() -> No
             assert not any(a.lower() in negative.sentence.lower() for a in q["answers"])
             assert data._words(q["question"]) & data._words(negative.sentence)
     assert checked > 0.8 * len(answerable)
+
+
+def test_pairs_are_the_same_in_every_process() -> None:
+    """The training command reproduces its model only if it builds the same pairs each run;
+    Python salts string hashes per process, so nothing may depend on the order of a set."""
+    script = (
+        "import hashlib; from training import data; "
+        "print(hashlib.sha256(repr(data.held_out_pairs(data.TEST_ARTICLES)).encode()).hexdigest())"
+    )
+    root = Path(__file__).resolve().parents[1]
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1

@@ -99,8 +99,10 @@ class Article:
         return cls(sentences, words, {w: math.log(1 + len(words) / n) for w, n in df.items()})
 
     def overlap(self, question: str, i: int) -> float:
-        """Shared words, rare ones counting more: how retrieval would rank sentence ``i``."""
-        return sum(self.idf.get(w, 0.0) for w in _words(question) & self.words[i])
+        """Shared words, rare ones counting more: how retrieval would rank sentence ``i``.
+        ``fsum`` does not depend on the order of the set (which changes with each process's
+        string hashing), so the same sentence wins a tie in every run: training reproduces."""
+        return math.fsum(self.idf.get(w, 0.0) for w in _words(question) & self.words[i])
 
 
 def pairs_for(
