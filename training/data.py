@@ -83,66 +83,72 @@ def _words(text: str) -> set[str]:
 class Article:
     """Every sentence of one article, for finding the ones that look most like an answer."""
 
-    sentences: tuple[tuple[str, int, int], ...]  # (paragraph doc_id, start, end)
+    sentences: tuple[tuple[Paragraph, int], ...]  # (paragraph, sentence number in it)
     words: tuple[frozenset[str], ...]
     idf: dict[str, float]
 
     @classmethod
     def of(cls, paragraphs: list[Paragraph]) -> Article:
-        sentences = tuple((p.doc_id, s, e) for p in paragraphs for s, e in p.sentences)
-        texts = {p.doc_id: p.text for p in paragraphs}
-        words = tuple(frozenset(_words(texts[d][s:e])) for d, s, e in sentences)
+        sentences = tuple((p, i) for p in paragraphs for i in range(len(p.sentences)))
+        words = tuple(frozenset(_words(_text(p, i))) for p, i in sentences)
         df: dict[str, int] = {}
         for ws in words:
             for w in ws:
                 df[w] = df.get(w, 0) + 1
         return cls(sentences, words, {w: math.log(1 + len(words) / n) for w, n in df.items()})
 
-    def overlap(self, question: str, i: int) -> float:
+    def overlap(self, question_words: set[str], i: int) -> float:
         """Shared words, rare ones counting more: how retrieval would rank sentence ``i``.
         ``fsum`` does not depend on the order of the set (which changes with each process's
         string hashing), so the same sentence wins a tie in every run: training reproduces."""
-        return math.fsum(self.idf.get(w, 0.0) for w in _words(question) & self.words[i])
+        return math.fsum(self.idf.get(w, 0.0) for w in question_words & self.words[i])
 
 
-def pairs_for(
-    question: dict, paragraph: Paragraph, paragraphs: dict[str, Paragraph], article: Article
-) -> list[Pair]:
+def _text(paragraph: Paragraph, i: int) -> str:
+    return paragraph.text[slice(*paragraph.sentences[i])]
+
+
+def pairs_for(question: dict, paragraph: Paragraph, article: Article) -> list[Pair]:
     """The answer's sentence plus the article's other sentence that looks most like an answer
     (shares the most rare words with the question, without the answer text): the kind of
     sentence that retrieval ranks beside the answer at run time. For an unanswerable question
     (written to look answerable), its paragraph's sentence sharing the most rare words."""
+    question_words = _words(question["question"])
 
-    def pair(doc_id: str, start: int, end: int, answer: tuple[int, int] | None) -> Pair:
-        source = paragraphs[doc_id]
-        i = source.sentences.index((start, end))
-        previous = source.text[slice(*source.sentences[i - 1])] if i > 0 else ""
-        return Pair(question["question"], previous, source.text[start:end], answer, source.article)
+    def pair(k: int, answer: tuple[int, int] | None) -> Pair:
+        source, i = article.sentences[k]
+        previous = _text(source, i - 1) if i > 0 else ""
+        return Pair(question["question"], previous, _text(source, i), answer, source.article)
 
     def most_like(candidates: list[int]) -> int | None:
-        return max(candidates, key=lambda i: article.overlap(question["question"], i), default=None)
+        return max(candidates, key=lambda k: article.overlap(question_words, k), default=None)
 
-    in_paragraph = [i for i, (d, _, _) in enumerate(article.sentences) if d == paragraph.doc_id]
+    in_paragraph = [k for k, (p, _) in enumerate(article.sentences) if p.doc_id == paragraph.doc_id]
     if not question["answerable"]:
         best = most_like(in_paragraph)
-        return [] if best is None else [pair(*article.sentences[best], None)]
+        return [] if best is None else [pair(best, None)]
     start = question["answer_start"]
     end = start + len(question["answers"][0])
-    holding = [i for i in in_paragraph if article.sentences[i][1] <= start and end <= article.sentences[i][2]]
+    holding = [k for k in in_paragraph if _holds(article.sentences[k], start, end)]
     if not holding:
         return []  # the answer crosses a sentence boundary: no sentence-level example
-    doc_id, s, e = article.sentences[holding[0]]
-    out = [pair(doc_id, s, e, (start - s, end - s))]
+    sentence_start = paragraph.sentences[article.sentences[holding[0]][1]][0]
+    out = [pair(holding[0], (start - sentence_start, end - sentence_start))]
     answers = [a.lower() for a in question["answers"]]
     others = [
-        i
-        for i, (d, s2, e2) in enumerate(article.sentences)
-        if i != holding[0] and not any(a in paragraphs[d].text[s2:e2].lower() for a in answers)
+        k
+        for k, (p, i) in enumerate(article.sentences)
+        if k != holding[0] and not any(a in _text(p, i).lower() for a in answers)
     ]
     negative = most_like(others)
     if negative is not None:
-        out.append(pair(*article.sentences[negative], None))
+        out.append(pair(negative, None))
     return out
+
+
+def _holds(sentence: tuple[Paragraph, int], start: int, end: int) -> bool:
+    paragraph, i = sentence
+    return paragraph.sentences[i][0] <= start and end <= paragraph.sentences[i][1]
 
 
 def _by_article(paragraphs: dict[str, Paragraph]) -> dict[str, Article]:
@@ -162,7 +168,7 @@ def build(articles_out: tuple[str, ...]) -> list[Pair]:
             paragraph = paragraphs[question["context_doc_id"]]
             if paragraph.article in articles_out:
                 continue
-            out.extend(pairs_for(question, paragraph, paragraphs, articles[paragraph.article]))
+            out.extend(pairs_for(question, paragraph, articles[paragraph.article]))
     return out
 
 
@@ -173,5 +179,5 @@ def held_out_pairs(articles: tuple[str, ...]) -> list[Pair]:
         p
         for q in load_questions(SQUAD2)
         if (paragraph := paragraphs[q["context_doc_id"]]).article in articles
-        for p in pairs_for(q, paragraph, paragraphs, by_article[paragraph.article])
+        for p in pairs_for(q, paragraph, by_article[paragraph.article])
     ]
