@@ -18,7 +18,10 @@ from .question import Question
 from .reader import ReaderModel, Span
 from .types import Citation, Draft, ScoredSentence, Sentence
 
+# The share of the question's content (idf-weighted) a source must cover before the LLM path
+# may cite it: below it, the model would be writing from sentences about something else.
 MIN_COVERAGE = 0.45
+# A summary is the lead: long enough to say what a news story is about, short enough to read.
 SUMMARY_SENTENCES = 3
 # Injected instructions are data: a sentence that addresses the assistant is never read
 # as evidence, on any answer path.

@@ -12,8 +12,11 @@ from .types import Answer, Turn
 if TYPE_CHECKING:
     from .core import Assistant
 
+# Pronouns that stand for a person, with the possessive each takes when a name replaces it.
 _PERSON_PRONOUNS = {"he": "", "she": "", "him": "", "her": "'s?", "his": "'s", "hers": "'s"}
+# References no name can replace ("that", "there"): the previous turn joins the query instead.
 _REFERRING = {"it", "its", "they", "them", "their", "that", "this", "those", "these", "there", "then"}
+# A short answer that reads as a name (capitalised words): only those replace "he"/"she".
 _NAME = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,4}$")
 
 

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import snowballstemmer
 
+# Words nearly every sentence has: as terms they would make any sentence look relevant.
+# NLTK's English list plus the contraction tails and "also", "did", "does", "many", "much".
 STOPWORDS = frozenset(
     [
         "a",

@@ -11,6 +11,7 @@ _WH = re.compile(
     r"\b(who|whom|whose|when|where|why|how\s+(?:many|much|long|old|far|big|large|often)|how|which|what)\b",
     re.IGNORECASE,
 )
+# After "what"/"which" these start a clause ("what did ..."), not the noun naming the answer.
 _AUXILIARIES = frozenset("did does do is was are were has have had will would can could should".split())  # noqa: SIM905
 
 

@@ -21,6 +21,7 @@ from .protocols import Embedder, VectorIndex
 from .question import Question
 from .types import ScoredSentence
 
+# Weights of the three signals (they sum to 1), set by hand in the first version.
 WEIGHT_DENSE = 0.40
 WEIGHT_LEXICAL = 0.20
 WEIGHT_COVERAGE = 0.40

@@ -15,6 +15,7 @@ from typing import Any
 from .backends import available, backend
 from .config import Settings
 from .conversation import remember
+from .loaders import SUPPORTED_SUFFIXES
 from .types import Answer, Citation, DocumentInfo, IngestReport, ScoredSentence, Turn, Verification
 
 FLAG = "⚠"
@@ -25,7 +26,8 @@ EXAMPLES = [
     "What did Sergey Lavrov oppose?",
     "What is the capital of Peru?",
 ]
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf"]
+# What ingest reads is decided by the loaders; the upload box offers exactly that.
+UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
 GENERIC_ERROR = "Something went wrong on our side; it has been logged. Please try again."
 REFUSAL_HINT = (
     "I only answer from the indexed documents, and none of them says this. "

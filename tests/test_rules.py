@@ -1,0 +1,105 @@
+"""The hand-written language rules that remain beside the trained reader, one test per rule,
+each saying what it protects. A rule whose test no longer says why it exists should go."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Assistant
+from assistant.answer import MIN_COVERAGE, names_and_numbers_near, supports
+from assistant.conversation import resolve
+from assistant.nlp import terms
+from assistant.question import analyze
+from assistant.types import ScoredSentence, Turn
+
+HEADLINE = "Who proposed 30,000 troops?"
+
+
+@pytest.mark.parametrize(
+    ("question_side", "document_side"),
+    [
+        ("won", "wins"),  # IRREGULAR: the stemmer alone leaves "won" apart from "win"
+        ("fourth", "4th"),  # _NUMBER_WORDS: "the fourth season" finds "season 4"
+        ("30,000", "30000"),  # numbers: thousands separators do not split a number
+        ("U.S.", "US"),  # initialisms are one term, without their dots
+        ("Starmer's", "Starmer"),  # possessives match their name
+    ],
+)
+def test_question_words_match_their_other_forms_in_documents(question_side: str, document_side: str) -> None:
+    """Lexical search finds a sentence that says the question's word in another form."""
+    assert terms(question_side) == terms(document_side) != []
+
+
+def test_stopwords_are_not_terms() -> None:
+    """STOPWORDS: words every sentence has cannot make a sentence look relevant."""
+    assert terms("Who is the one that did it to them?") == ["1"]  # "one" is a number word
+
+
+def test_key_terms_are_the_question_names_and_numbers() -> None:
+    """A question's capitalised words (not its first word) and numbers are its key terms: what
+    a supporting sentence must not contradict."""
+    question = analyze("When did Starmer propose 30,000 troops?")
+    assert question.key_terms == frozenset(terms("Starmer 30,000"))
+    assert question.wh == "when"
+
+
+def test_type_word_is_the_noun_after_which_or_what_but_not_an_auxiliary() -> None:
+    """_AUXILIARIES: "what did ..." names no answer type; "which country ..." does, and
+    retrieval does not ask the evidence to say "country"."""
+    assert analyze("Which country will host the talks?").type_word == "country"
+    assert analyze("What did Starmer propose?").type_word == ""
+
+
+def test_person_pronoun_is_replaced_by_the_previous_name() -> None:
+    """_PERSON_PRONOUNS: "he" after an answer that is a name becomes that name, so the
+    standalone question is retrievable on its own; "his" keeps its possessive."""
+    history = [Turn(HEADLINE, "Keir Starmer [1].")]
+    assert resolve("Where is he travelling?", history)[0] == "Where is Keir Starmer travelling?"
+    assert resolve("What is his plan?", history)[0] == "What is Keir Starmer's plan?"
+
+
+def test_reference_adds_the_previous_turn_to_the_query_only() -> None:
+    """_REFERRING: "that"/"there" cannot be replaced by a name, but the previous question and
+    answer join the retrieval query so the same evidence is found again; a question with no
+    reference is left alone."""
+    history = [Turn(HEADLINE, "Keir Starmer [1].")]
+    standalone, query = resolve("When is that happening?", history)
+    assert standalone == "When is that happening?"
+    assert HEADLINE in query and "Keir Starmer" in query
+    assert (
+        resolve("How many soldiers might Ukraine need?", history)
+        == ("How many soldiers might Ukraine need?",) * 2
+    )
+
+
+def _passage(bot: Assistant, question: str, holding: str) -> ScoredSentence:
+    passages = bot.retriever.retrieve(analyze(question), 20)
+    return next(p for p in passages if holding in p.sentence.text)
+
+
+def test_a_sentence_with_other_numbers_is_not_evidence(seed_bot: Assistant) -> None:
+    """names_and_numbers_near: "200,000 soldiers" does not answer a question about 30,000
+    troops, however close the sentence's meaning; the headline sentence does."""
+    question = analyze(HEADLINE)
+    other = _passage(seed_bot, HEADLINE, "200,000")
+    right = _passage(seed_bot, HEADLINE, "30,000")
+    assert not names_and_numbers_near(question, other, seed_bot.lexical)
+    assert names_and_numbers_near(question, right, seed_bot.lexical)
+
+
+def test_a_document_without_the_question_names_is_not_evidence(seed_bot: Assistant) -> None:
+    """names_and_numbers_near: most of the question's names must be in the sentence's document,
+    so a question about people the article never mentions is not answered from it."""
+    question = analyze("When did Emmanuel Macron meet Olaf Scholz in Berlin?")
+    passage = seed_bot.retriever.retrieve(question, 1)[0]
+    assert not names_and_numbers_near(question, passage, seed_bot.lexical)
+
+
+def test_llm_sources_must_cover_enough_of_the_question(seed_bot: Assistant) -> None:
+    """MIN_COVERAGE: a source the LLM may cite has to share at least that share of the
+    question's content (idf-weighted); the headline sentence does, a bare mention does not."""
+    question = analyze(HEADLINE)
+    right = _passage(seed_bot, HEADLINE, "30,000")
+    assert right.coverage >= MIN_COVERAGE and supports(question, right, seed_bot.lexical)
+    thin = ScoredSentence(right.sentence, right.title, right.score, coverage=MIN_COVERAGE - 0.01)
+    assert not supports(question, thin, seed_bot.lexical)
