@@ -21,11 +21,16 @@ from .protocols import Embedder, VectorIndex
 from .question import Question
 from .types import ScoredSentence
 
-# Weights of the three signals (they sum to 1), set by hand in the first version.
-WEIGHT_DENSE = 0.40
-WEIGHT_LEXICAL = 0.20
-WEIGHT_COVERAGE = 0.40
-CONTEXT_COVERAGE_SHARE = 0.35  # of coverage credited for terms found only in nearby sentences
+# Weights of the three signals (they sum to 1), fitted by `python -m training.retrieval` on the
+# 26 squad2_dev articles the reader trains on: the answer's sentence is among the 4 the reader
+# reads for 0.903 of their questions (0.888 at the hand-set 0.40 / 0.20 / 0.40 of the first
+# version), 0.919 on the held-out test articles (0.907). BM25 still proposes candidates;
+# ranked beside coverage it added nothing.
+WEIGHT_DENSE = 0.55
+WEIGHT_LEXICAL = 0.0
+WEIGHT_COVERAGE = 0.45
+# Share of coverage credited for terms found only in nearby sentences (hand-set, not fitted).
+CONTEXT_COVERAGE_SHARE = 0.35
 
 
 class HybridRetriever:

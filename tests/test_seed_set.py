@@ -60,14 +60,13 @@ def test_question_file_is_well_formed() -> None:
 KNOWN_GAPS: dict[str, str] = {
     "who-wrote": "the byline ('Ramin Sohrabi for TROIB News') shares no word with the question, "
     "so retrieval never offers it to the reader",
-    "who-top-aide": "the reader's margin for 'Podoliak' in 'Podoliak, a key adviser to President "
-    "Volodymyr Zelensky' is -1.41, plus 4 x retrieval 0.26: below the no-answer margin (0.67) "
+    "who-top-aide": "'Podoliak' in 'Podoliak, a key adviser to President Volodymyr Zelensky' "
+    "scores -1.07 (reader margin -1.41 + 2 x retrieval 0.17): below the no-answer margin (-0.58) "
     "fitted on SQuAD articles",
-    "followup-newspaper": "after the follow-up is rewritten, the best span scores -4.07, below the "
-    "no-answer margin 0.67 (asked directly, 'Which newspaper reported Starmer's plan?', 'Telegraph' "
-    "scores 0.38: still below)",
-    "un-starmer-paris": "a near miss: the Washington sentence's 'next week' scores 1.30 (reader -1.43 "
-    "+ 4 x retrieval 0.68); the reader does not check the place",
+    "followup-newspaper": "after the follow-up is rewritten, the best span scores -5.74, below the "
+    "no-answer margin -0.58",
+    "un-starmer-paris": "a near miss: the Washington sentence's 'next week' scores -0.23 (reader "
+    "-1.43 + 2 x retrieval 0.60), above the margin -0.58; the reader does not check the place",
     "un-uk-aid": "the reader takes Brussels' €6 billion for the UK's pledge: SQuAD-trained, it "
     "does not check who pledges",
 }

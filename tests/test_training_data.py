@@ -58,3 +58,24 @@ def test_pairs_are_the_same_in_every_process() -> None:
         for seed in ("1", "2")
     }
     assert len(digests) == 1
+
+
+def test_retrieval_weights_are_fitted_to_what_ranks_the_answer_first() -> None:
+    """training.retrieval chooses the signal weights from data: when only the dense signal
+    tells the answer sentence apart, the fit puts its weight there, and the measure counts a
+    question as found only when the answer is among the sentences the reader reads."""
+    import numpy as np
+
+    from training.retrieval import READ, Ranked, fit, measure
+
+    rng = np.random.default_rng(0)
+    ranked = []
+    for _ in range(50):
+        signals = rng.uniform(0.0, 0.5, size=(20, 3))
+        signals[:, 1:] = rng.uniform(0.0, 1.0, size=(20, 2))  # lexical and coverage: noise
+        signals[7, 0] = 0.9  # the answer has the best dense score, nothing else
+        ranked.append(Ranked(signals, 7))
+    weights = fit(ranked)
+    assert weights[0] > 0.5
+    assert measure(ranked, weights)[f"hit@{READ}"] == 1.0
+    assert measure(ranked, (0.0, 0.5, 0.5))[f"hit@{READ}"] < 0.5

@@ -43,7 +43,7 @@ class Read:
 
 @contextmanager
 def articles_store(
-    articles: tuple[str, ...], work: Path, answerer: ReaderAnswerer
+    articles: tuple[str, ...], work: Path, answerer: ReaderAnswerer | None
 ) -> Iterator[tuple[Assistant, list[dict]]]:
     """A fresh store holding the squad2_dev paragraphs of ``articles``, and their questions."""
     store = work / ("store-" + "-".join(a[:8] for a in articles))
