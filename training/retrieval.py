@@ -45,9 +45,10 @@ def _signals(passages: list[ScoredSentence]) -> np.ndarray:
     return np.array([(p.dense, p.lexical / best_lexical, p.coverage) for p in passages]).reshape(-1, 3)
 
 
-def rank_articles(articles: tuple[str, ...], work: Path) -> list[Ranked]:
+def rank_articles(
+    articles: tuple[str, ...], paragraphs: dict[str, data.Paragraph], work: Path
+) -> list[Ranked]:
     """Every answerable question of ``articles``, with all its retrieval candidates."""
-    paragraphs = data.load_paragraphs(data.SQUAD2)
     out = []
     with articles_store(articles, work, answerer=None) as (bot, questions):
         for q in questions:
@@ -109,9 +110,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path("build/retrieval"), help="scratch folder")
     args = parser.parse_args(argv)
     held_out = data.TEST_ARTICLES + data.CALIBRATION_ARTICLES
-    training = tuple(sorted({p.article for p in data.load_paragraphs(data.SQUAD2).values()} - set(held_out)))
-    train_ranked = rank_articles(training, args.work)
-    test_ranked = rank_articles(data.TEST_ARTICLES, args.work)
+    paragraphs = data.load_paragraphs(data.SQUAD2)  # segmenting them takes seconds: once
+    training = tuple(sorted({p.article for p in paragraphs.values()} - set(held_out)))
+    train_ranked = rank_articles(training, paragraphs, args.work)
+    test_ranked = rank_articles(data.TEST_ARTICLES, paragraphs, args.work)
     weights = fit(train_ranked)
     current = (WEIGHT_DENSE, WEIGHT_LEXICAL, WEIGHT_COVERAGE)
     report = {
