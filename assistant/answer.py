@@ -66,7 +66,7 @@ def asks_for_summary(question: str) -> bool:
 
 
 class ReaderAnswerer:
-    """Reads the top retrieved sentences in one batch and answers with the best span."""
+    """Reads the top retrieved sentences and answers with the best span."""
 
     name = "extractive"
 

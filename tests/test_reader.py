@@ -12,7 +12,15 @@ from conftest import HEADLINE_QUESTION, STARMER_SENTENCE, open_bot
 from assistant import Assistant, Document
 from assistant.answer import asks_for_summary, looks_like_instruction
 from assistant.protocols import Embedder
-from assistant.reader import MAX_ANSWER_TOKENS, ReaderModel, best_span, card, encode_pair, shipped_model
+from assistant.reader import (
+    MAX_ANSWER_TOKENS,
+    ReaderModel,
+    best_span,
+    card,
+    encode_pair,
+    shipped_model,
+    whole_words,
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +59,18 @@ def test_reader_scores_an_unrelated_sentence_below_the_answering_one(reader: Rea
     assert answering.margin > other.margin
 
 
+def test_a_sentence_scores_the_same_whatever_it_is_read_beside(reader: ReaderModel) -> None:
+    """The int8 model quantises each input with one scale, so read in a batch a long
+    neighbour would move a sentence's logits; each sentence is read on its own instead, and
+    its span and scores are the same alone, beside others, and on a 2-thread reader."""
+    long_neighbour = " ".join(["Brussels is preparing military aid for Ukraine, officials said."] * 4)
+    (alone,) = reader.read(HEADLINE_QUESTION, [""], [STARMER_SENTENCE])
+    beside = ReaderModel(threads=2).read(
+        HEADLINE_QUESTION, ["", "", ""], ["Short.", STARMER_SENTENCE, long_neighbour]
+    )
+    assert beside[1] == alone
+
+
 def test_encoding_allows_answers_only_inside_the_sentence() -> None:
     """[CLS] and the sentence's tokens may hold the answer; the question and the previous
     sentence may not, and every allowed token maps back to characters of the sentence."""
@@ -76,6 +96,22 @@ def test_best_span_respects_order_length_and_mask() -> None:
     allowed[4] = False
     i, j, _ = best_span(start, end, allowed)
     assert allowed[i] and allowed[j] and 0 < i <= j < i + MAX_ANSWER_TOKENS
+
+
+def test_spans_grow_to_whole_words_but_not_a_possessive() -> None:
+    """A span cut inside a word grows to the whole word ("Kurz" -> "Kurzel", "O" ->
+    "O'Brien"), but a possessive "'s" stays out: "Garry Marshall's" answers as "Garry Marshall"."""
+    text = "Director Garry Marshall's film, with Justin Kurzel and Pat O'Brien."
+
+    def grown(fragment: str) -> str:
+        start = text.index(fragment)
+        s, e = whole_words(text, start, start + len(fragment))
+        return text[s:e]
+
+    assert grown("Garry Marsh") == "Garry Marshall"
+    assert grown("Garry Marshall's") == "Garry Marshall"
+    assert grown("in Kurz") == "Justin Kurzel"
+    assert grown("Pat O") == "Pat O'Brien"
 
 
 def test_question_kinds() -> None:
