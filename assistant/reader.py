@@ -155,7 +155,11 @@ class ReaderModel:
 
     def read_encoded(self, encoded: Sequence[Encoded], sentences: Sequence[str]) -> list[Span]:
         mapper = self._pool.map if self._pool is not None else map
-        return list(mapper(self._read_one, encoded, sentences))
+        # Longest first, so the last sentence to start is a short one and the threads finish together.
+        order = sorted(range(len(encoded)), key=lambda k: -len(encoded[k].ids))
+        spans = mapper(self._read_one, [encoded[k] for k in order], [sentences[k] for k in order])
+        by_position = dict(zip(order, spans, strict=True))
+        return [by_position[k] for k in range(len(encoded))]
 
     def _read_one(self, encoded: Encoded, sentence: str) -> Span:
         ids = np.array([encoded.ids], dtype=np.int64)

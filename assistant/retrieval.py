@@ -54,16 +54,20 @@ class HybridRetriever:
             self._dense_pool.submit(self._index.warm)
         dense_side = self._dense_pool.submit(self._dense, query_text)
         table = self._lexical.table()
-        vector, dense = dense_side.result()
         if not len(table):
+            dense_side.cancel()
             return []
         query_terms = list(dict.fromkeys(terms(query_text))) or list(question.terms)
         lexical = dict(table.bm25.top(query_terms, self._candidates))
+        # The lexical candidates' vectors load while the question is embedded: the dense
+        # side's answer decides which of them it already scored, but waiting for it to ask
+        # only for those put the fetch on every question's critical path.
+        lexical_vectors = self._index.vectors([table.sentence(r).sentence_id for r in lexical])
+        vector, dense = dense_side.result()
+        for sentence_id, other in lexical_vectors.items():
+            dense.setdefault(sentence_id, float(other @ vector))
         rows = {r for r in map(table.row, dense) if r is not None} | set(lexical)
         sentences = {r: table.sentence(r) for r in rows}
-        missing = [s.sentence_id for s in sentences.values() if s.sentence_id not in dense]
-        for sentence_id, other in self._index.vectors(missing).items():
-            dense[sentence_id] = float(other @ vector)
         all_lexical = table.bm25.scores(query_terms) if rows - set(lexical) else None
         best_lexical = max(lexical.values(), default=0.0) or 1.0
         # The word naming the answer type ("which country") is not content to cover.
