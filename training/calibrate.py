@@ -48,14 +48,14 @@ def articles_store(
     """A fresh store holding the squad2_dev paragraphs of ``articles``, and their questions."""
     store = work / ("store-" + "-".join(a[:8] for a in articles))
     shutil.rmtree(store, ignore_errors=True)
-    paragraphs = data.load_paragraphs(data.SQUAD2)
     questions = [
         q for q in data.load_questions(data.SQUAD2) if data.article_of(q["context_doc_id"]) in articles
     ]
+    # Raw paragraphs, not data.load_paragraphs: the store segments them itself.
     documents = [
-        Document(p.doc_id, p.article.replace("_", " "), p.text)
-        for p in paragraphs.values()
-        if p.article in articles
+        Document(doc["doc_id"], data.article_of(doc["doc_id"]).replace("_", " "), doc["text"])
+        for doc in data.load_documents(data.SQUAD2)
+        if data.article_of(doc["doc_id"]) in articles
     ]
     try:
         with Assistant.open(store, collection="calibration", answerer=answerer) as bot:

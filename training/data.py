@@ -58,16 +58,19 @@ def article_of(doc_id: str) -> str:
     return doc_id.rsplit("#", 1)[0]
 
 
-def load_paragraphs(folder: Path) -> dict[str, Paragraph]:
-    paragraphs = {}
+def load_documents(folder: Path) -> list[dict]:
+    """The set's paragraphs as stored: one dict (doc_id, text) each, not segmented."""
     with (folder / "documents.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            doc = json.loads(line)
-            text = doc["text"]
-            paragraphs[doc["doc_id"]] = Paragraph(
-                doc["doc_id"], article_of(doc["doc_id"]), text, tuple(split_sentences(text))
-            )
-    return paragraphs
+        return [json.loads(line) for line in lines]
+
+
+def load_paragraphs(folder: Path) -> dict[str, Paragraph]:
+    return {
+        doc["doc_id"]: Paragraph(
+            doc["doc_id"], article_of(doc["doc_id"]), doc["text"], tuple(split_sentences(doc["text"]))
+        )
+        for doc in load_documents(folder)
+    }
 
 
 def load_questions(folder: Path) -> list[dict]:
