@@ -73,14 +73,15 @@ class BM25:
             out[rows] += self.idf(term) * tf * (self._k1 + 1) / (tf + self._norm[rows])
         return out
 
-    def top(self, query_terms: Sequence[str], k: int) -> list[tuple[int, float]]:
-        scores = self.scores(query_terms)
-        if not self.n:
-            return []
-        k = min(k, self.n)
-        best = np.argpartition(-scores, k - 1)[:k]
-        best = best[np.argsort(-scores[best])]
-        return [(int(i), float(scores[i])) for i in best if scores[i] > 0]
+
+def best_rows(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` highest-scoring rows with a score above zero, best first."""
+    k = min(k, len(scores))
+    if not k:
+        return []
+    best = np.argpartition(-scores, k - 1)[:k]
+    best = best[np.argsort(-scores[best])]
+    return [(int(i), float(scores[i])) for i in best if scores[i] > 0]
 
 
 @dataclass

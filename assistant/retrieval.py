@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, best_rows
 from .nlp import normalize_term, terms
 from .protocols import Embedder, VectorIndex
 from .question import Question
@@ -58,7 +58,8 @@ class HybridRetriever:
             dense_side.cancel()
             return []
         query_terms = list(dict.fromkeys(terms(query_text))) or list(question.terms)
-        lexical = dict(table.bm25.top(query_terms, self._candidates))
+        all_lexical = table.bm25.scores(query_terms)
+        lexical = dict(best_rows(all_lexical, self._candidates))
         # The lexical candidates' vectors load while the question is embedded: the dense
         # side's answer decides which of them it already scored, but waiting for it to ask
         # only for those put the fetch on every question's critical path.
@@ -68,7 +69,6 @@ class HybridRetriever:
             dense.setdefault(sentence_id, float(other @ vector))
         rows = {r for r in map(table.row, dense) if r is not None} | set(lexical)
         sentences = {r: table.sentence(r) for r in rows}
-        all_lexical = table.bm25.scores(query_terms) if rows - set(lexical) else None
         best_lexical = max(lexical.values(), default=0.0) or 1.0
         # The word naming the answer type ("which country") is not content to cover.
         type_term = normalize_term(question.type_word) if question.type_word else ""
@@ -77,9 +77,7 @@ class HybridRetriever:
         scored = []
         for row in rows:
             sentence = sentences[row]
-            lex = lexical.get(row)
-            if lex is None:
-                lex = float(all_lexical[row]) if all_lexical is not None else 0.0
+            lex = float(all_lexical[row])
             in_sentence = table.term_set(row)
             around = table.context_sets(sentence)
             coverage = (

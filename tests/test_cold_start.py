@@ -7,9 +7,11 @@ import pickle
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import CORPUS, HEADLINE_QUESTION, SEED_ID, open_bot
 
+from assistant.lexical import best_rows
 from assistant.protocols import Embedder
 from assistant.store import ChromaIndex
 
@@ -103,7 +105,18 @@ def test_a_loaded_snapshot_holds_what_the_built_table_held(seed_bot) -> None:
     assert loaded.document_terms(SEED_ID) == built.document_terms(SEED_ID) >= loaded.term_set(0)
     assert loaded.row(f"{SEED_ID}::s{len(built)}") is None and loaded.row("elsewhere::s0") is None
     question = ["starmer", "troop"]
-    assert loaded.bm25.top(question, 5) == built.bm25.top(question, 5)
+    assert loaded.bm25.scores(question).tolist() == built.bm25.scores(question).tolist()
+    assert best_rows(loaded.bm25.scores(question), 5)
+
+
+def test_bm25_candidates_are_the_best_rows_that_match_at_all() -> None:
+    """Retrieval takes its lexical candidates from the one BM25 pass it also reads each
+    candidate's score from: best first, never a row sharing no term, fewer when few match."""
+    scores = np.array([0.0, 2.5, 0.7, 0.0, 3.1], dtype=np.float32)
+    assert best_rows(scores, 2) == [(4, pytest.approx(3.1)), (1, 2.5)]
+    assert [row for row, _ in best_rows(scores, 10)] == [4, 1, 2]
+    assert best_rows(np.zeros(3, dtype=np.float32), 2) == []
+    assert best_rows(np.zeros(0, dtype=np.float32), 2) == []
 
 
 def test_warming_the_vector_index_is_harmless_empty_or_full(fresh_bot, seed_bot) -> None:
