@@ -414,6 +414,9 @@ def _scale(points: list[dict[str, Any]], growth: dict[str, Any] | None) -> list[
         rows,
     )  # fmt: skip
     lines += [
+        "Cold starts are the median of 3 fresh processes each (the JSON keeps every run): the first "
+        "process after a store is built also reads it into the page cache.",
+        "",
         "Build times are from each cached store's first build, with a shared embedding cache. For us "
         "the copies' sentences repeat earlier ones, so our build time is mostly segmenting, chunking and "
         "Chroma writes; each tutorial chunk that holds a copy's appended sentence is new text and is "
