@@ -358,20 +358,23 @@ def scale_point(
             worker = json.loads(out.strip().splitlines()[-1])
             firsts.append(worker["first_answer_s"])
             peaks.append(max(worker["peak_rss_mb"], sampled_mb))
-        point[f"{side}_library_cold_start_s"] = round(float(np.median(firsts)), 2)
-        point[f"{side}_library_cold_start_runs_s"] = [round(s, 2) for s in firsts]
+        point |= _median_and_runs(f"{side}_library_cold_start", firsts)
         point[f"{side}_peak_rss_mb"] = round(max(peaks), 1)
     if "cli" not in cold:
         return point
-    runs = []
-    for _ in range(COLD_RUNS):
+    cli = [python(), "-m", "assistant.cli", "ask", questions[0], "--data-dir", str(ours_dir), "--collection",
+           COLLECTION]  # fmt: skip
+
+    def cli_cold_start() -> float:
         _forget_questions(ours_dir)
-        cli_args = ["ask", questions[0], "--data-dir", str(ours_dir), "--collection", COLLECTION]
-        seconds, _, _ = run_timed([python(), "-m", "assistant.cli", *cli_args], env=_env())
-        runs.append(seconds)
-    point["ours_cli_cold_start_s"] = round(float(np.median(runs)), 2)
-    point["ours_cli_cold_start_runs_s"] = [round(s, 2) for s in runs]
-    return point
+        return run_timed(cli, env=_env())[0]
+
+    runs = [cli_cold_start() for _ in range(COLD_RUNS)]
+    return point | _median_and_runs("ours_cli_cold_start", runs)
+
+
+def _median_and_runs(key: str, seconds: list[float]) -> dict[str, Any]:
+    return {f"{key}_s": round(float(np.median(seconds)), 2), f"{key}_runs_s": [round(s, 2) for s in seconds]}
 
 
 def _forget_questions(directory: Path) -> None:
