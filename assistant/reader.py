@@ -161,7 +161,8 @@ class ReaderModel:
         by_position = dict(zip(order, spans, strict=True))
         return [by_position[k] for k in range(len(encoded))]
 
-    def _read_one(self, encoded: Encoded, sentence: str) -> Span:
+    def logits(self, encoded: Encoded) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end logits of every token of one pair."""
         ids = np.array([encoded.ids], dtype=np.int64)
         start, end = self._session.run(
             ["start_logits", "end_logits"],
@@ -171,7 +172,10 @@ class ReaderModel:
                 "token_type_ids": np.array([encoded.type_ids], dtype=np.int64),
             },
         )
-        start, end = start[0], end[0]
+        return start[0], end[0]
+
+    def _read_one(self, encoded: Encoded, sentence: str) -> Span:
+        start, end = self.logits(encoded)
         null = float(start[0] + end[0])
         i, j, score = best_span(start, end, np.array(encoded.allowed))
         if not np.isfinite(score):

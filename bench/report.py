@@ -187,7 +187,8 @@ def markdown(r: dict[str, Any]) -> str:
         f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `python -m bench` "
         f"in {r.get('seconds', 0):,.0f} s. Options: `{r['options']}`.",
         "",
-        f"Machine: {m['cpu']}; {m['cores_logical']} logical / {m['cores_physical']} physical cores; "
+        f"Machine: {m['cpu']} (int8: {m.get('int8', 'unknown')}); "
+        f"{m['cores_logical']} logical / {m['cores_physical']} physical cores; "
         f"{m['ram_gb']} GB RAM; Python {m['python']}; {m['platform']}. Load average at start "
         f"{m['load_average_at_start']} (the cores are shared with other work; ours and the tutorial "
         "are timed question by question, alternating who goes first, so load hits both alike).",

