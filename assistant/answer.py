@@ -8,6 +8,7 @@ articles (``resources/reader.card.json``).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ from .types import Citation, Draft, ScoredSentence, Sentence
 # The share of the question's content (idf-weighted) a source must cover before the LLM path
 # may cite it: below it, the model would be writing from sentences about something else.
 MIN_COVERAGE = 0.45
+# The reader reads the top sentences in two rounds: these first (one round on two threads),
+# the rest only when none of these scored ``settled`` (fitted with the margin).
+FIRST_ROUND = 2
 # A summary is the lead: long enough to say what a news story is about, short enough to read.
 SUMMARY_SENTENCES = 3
 # Injected instructions are data: a sentence that addresses the assistant is never read
@@ -50,6 +54,8 @@ class Candidate:
     passage: ScoredSentence
     span: Span
     text: str
+    position: int
+    """Its place in the reading order: 0 is the best-ranked sentence read."""
 
     def score(self, retrieval_weight: float) -> float:
         """The reader's margin, plus the retrieval score at the weight fitted with the margin."""
@@ -77,26 +83,40 @@ class ReaderAnswerer:
         retrieval_weight: float,
         passages: int,
         evidence: EvidenceFilter | None = None,
+        settled: float = math.inf,
     ) -> None:
         self.reader = reader
         self.margin = margin
         self.retrieval_weight = retrieval_weight
         self.passages = passages
         self.evidence = evidence
+        self.settled = settled
 
     def candidates(
         self, question: Question, passages: Sequence[ScoredSentence], corpus: CorpusView
     ) -> list[Candidate]:
-        """The best span of each of the top sentences (instructions left out), unsorted."""
+        """The best span of each of the top sentences (instructions left out), in reading order.
+
+        The sentences after the first FIRST_ROUND are read only when none of those scored
+        ``settled``: the lowest score at which stopping lost no F1 on the calibration articles.
+        """
         read = [p for p in passages if not looks_like_instruction(p.sentence.text)]
         if self.evidence is not None:
             read = [p for p in read if self.evidence(question, p, corpus)]
         read = read[: self.passages]
-        previous = [_previous_text(p.sentence, corpus) for p in read]
-        spans = self.reader.read(question.text, previous, [p.sentence.text for p in read])
+        found = self._read(question, read[:FIRST_ROUND], 0, corpus)
+        if read[FIRST_ROUND:] and not any(c.score(self.retrieval_weight) >= self.settled for c in found):
+            found += self._read(question, read[FIRST_ROUND:], FIRST_ROUND, corpus)
+        return found
+
+    def _read(
+        self, question: Question, passages: Sequence[ScoredSentence], first: int, corpus: CorpusView
+    ) -> list[Candidate]:
+        previous = [_previous_text(p.sentence, corpus) for p in passages]
+        spans = self.reader.read(question.text, previous, [p.sentence.text for p in passages])
         return [
-            Candidate(p, span, p.sentence.text[span.start : span.end].strip())
-            for p, span in zip(read, spans, strict=True)
+            Candidate(p, span, p.sentence.text[span.start : span.end].strip(), position)
+            for position, (p, span) in enumerate(zip(passages, spans, strict=True), start=first)
             if span.end > span.start
         ]
 

@@ -6,6 +6,7 @@ lazily, so an unused backend costs nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -40,6 +41,7 @@ def _extractive(settings: Settings, embedder: Embedder) -> ReaderAnswerer:
         retrieval_weight=fitted["retrieval_weight"],
         passages=settings.reader_passages,
         evidence=names_and_numbers_near,
+        settled=math.inf if fitted.get("settled_score") is None else fitted["settled_score"],
     )
 
 

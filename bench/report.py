@@ -154,7 +154,8 @@ def _why(r: dict[str, Any]) -> list[str]:
             + (f" against the tutorial's {theirs:.1f} ms" if theirs else "")
             + " (embedding the question is most of both; ours also scores 40 dense + 40 BM25 "
             f"candidates on three signals); the reader adds {answer - retrieval:.1f} ms at p50: one "
-            "ONNX run per top sentence, two at a time (see the profile below)."
+            "ONNX run per top sentence, two at a time: the top two, then the next two only when "
+            "neither settled the answer (see the profile below)."
         )
         first = scale[-1]["ours_first_query_ms"]
         lines.append(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +12,13 @@ import pytest
 from conftest import HEADLINE_QUESTION, STARMER_SENTENCE, open_bot
 
 from assistant import Assistant, Document
-from assistant.answer import asks_for_summary, looks_like_instruction
+from assistant.answer import ReaderAnswerer, asks_for_summary, looks_like_instruction
 from assistant.protocols import Embedder
+from assistant.question import analyze
 from assistant.reader import (
     MAX_ANSWER_TOKENS,
     ReaderModel,
+    Span,
     best_span,
     card,
     encode_pair,
@@ -43,6 +47,7 @@ def test_shipped_model_matches_its_card() -> None:
     assert not set(info["tuned_on_articles"]) & set(info["trained_on_articles"])
     assert 0.0 <= info["end_to_end_on_test_articles"]["f1"] <= 1.0
     assert np.isfinite(info["no_answer_margin"]) and info["retrieval_weight"] >= 0
+    assert info["settled_score"] is None or np.isfinite(info["settled_score"])
 
 
 def test_reader_finds_starmer_in_the_headline_sentence(reader: ReaderModel) -> None:
@@ -87,6 +92,35 @@ def test_the_reader_computes_the_same_logits_on_every_cpu(reader: ReaderModel, t
     for logits in (avx2.logits(encoded), reader.logits(encoded)):
         for got, want in zip(logits, expected, strict=True):
             np.testing.assert_allclose(got, want, atol=1e-3)
+
+
+class CountingReader(ReaderModel):
+    """The shipped reader, counting the sentences it is asked to read."""
+
+    sentences_read = 0
+
+    def read(self, question: str, previous: Sequence[str], sentences: Sequence[str]) -> list[Span]:
+        self.sentences_read += len(sentences)
+        return super().read(question, previous, sentences)
+
+
+def test_the_rest_is_read_only_when_the_first_round_is_unsettled(seed_bot: Assistant) -> None:
+    """The top two sentences are read first; the next two only when neither scored the
+    fitted ``settled`` score. Stopping early leaves the first round's candidates as they were."""
+    question = analyze(HEADLINE_QUESTION)
+    passages = seed_bot.retriever.retrieve(question, 10)
+    reader = CountingReader()
+
+    def candidates(settled: float) -> list:
+        answerer = ReaderAnswerer(reader, margin=0.0, retrieval_weight=4.0, passages=4, settled=settled)
+        reader.sentences_read = 0
+        return answerer.candidates(question, passages, seed_bot.lexical)
+
+    every = candidates(math.inf)
+    assert reader.sentences_read == 4 and [c.position for c in every] == [0, 1, 2, 3]
+    assert candidates(-math.inf) == every[:2] and reader.sentences_read == 2
+    best_first = max(c.score(4.0) for c in every[:2])
+    assert candidates(best_first + 0.01) == every and reader.sentences_read == 4
 
 
 def test_encoding_allows_answers_only_inside_the_sentence() -> None:

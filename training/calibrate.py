@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant, Settings
-from assistant.answer import Candidate, ReaderAnswerer, names_and_numbers_near
+from assistant.answer import FIRST_ROUND, Candidate, ReaderAnswerer, names_and_numbers_near
 from assistant.evaluation import exact_match, f1_score
 from assistant.question import analyze
 from assistant.reader import ReaderModel
@@ -31,6 +31,8 @@ RETRIEVAL_WEIGHTS = (0.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 # The operating point: a user asking what the documents do say should rarely be refused; within
 # that, refuse as many questions the documents cannot answer as the reader can tell apart.
 MAX_FALSE_REFUSALS = 0.2
+# Where the first round's answer may stand without reading the rest (see ReaderAnswerer).
+SETTLED_SCORES = tuple(float(t) for t in np.arange(2.0, 12.01, 0.5))
 # As many as the product reads by default: the fitted margin is for that many candidates.
 PASSAGES_READ = Settings().reader_passages
 
@@ -66,7 +68,8 @@ def articles_store(
 
 
 def read_articles(model: Path, articles: tuple[str, ...], work: Path) -> list[Read]:
-    """Every question of ``articles``, retrieved and read; candidates unsorted, unthresholded."""
+    """Every question of ``articles``, retrieved and read: every sentence (no early stop),
+    candidates in reading order, unthresholded."""
     reader = ReaderAnswerer(
         ReaderModel(model, threads=2),
         margin=0.0,
@@ -115,6 +118,35 @@ def scores(reads: list[Read], margin: float, weight: float) -> dict[str, float]:
     return _summary(_outcomes(reads, weight), margin)
 
 
+def settle(reads: list[Read], settled: float | None, weight: float) -> list[Read]:
+    """``reads`` as the answerer reads them when it stops after the first round at ``settled``
+    (None: it never stops early)."""
+    if settled is None:
+        return reads
+    out = []
+    for r in reads:
+        first = tuple(c for c in r.candidates if c.position < FIRST_ROUND)
+        stops = any(c.score(weight) >= settled for c in first)
+        out.append(Read(r.answers, first) if stops else r)
+    return out
+
+
+def fit_settled(reads: list[Read], margin: float, weight: float) -> float | None:
+    """The lowest score at which the first round's answer stands with calibration F1 no
+    lower than reading every sentence; None when there is none."""
+    full = scores(reads, margin, weight)["f1"]
+    for settled in SETTLED_SCORES:
+        if scores(settle(reads, settled, weight), margin, weight)["f1"] >= full:
+            return settled
+    return None
+
+
+def stopped_share(reads: list[Read], settled: float | None, weight: float) -> float:
+    """The share of questions answered from the first round alone."""
+    settled_reads = settle(reads, settled, weight)
+    return round(sum(s is not r for s, r in zip(settled_reads, reads, strict=True)) / len(reads), 4)
+
+
 def fit(reads: list[Read]) -> tuple[float, float]:
     """The (margin, retrieval weight) that refuses the most unanswerable questions of ``reads``
     while refusing at most MAX_FALSE_REFUSALS of the answerable ones (ties: higher F1)."""
@@ -131,43 +163,50 @@ def fit(reads: list[Read]) -> tuple[float, float]:
     return round(chosen[2], 4), chosen[3]
 
 
-def calibrate(model: Path, work: Path) -> tuple[float, float, dict]:
+def calibrate(model: Path, work: Path) -> tuple[float, float, float | None, dict]:
     reads = read_articles(model, data.CALIBRATION_ARTICLES, work)
     margin, weight = fit(reads)
+    settled = fit_settled(reads, margin, weight)
     return (
         margin,
         weight,
+        settled,
         {
             "articles": list(data.CALIBRATION_ARTICLES),
             "passages_read": PASSAGES_READ,
             "retrieval_weights_tried": list(RETRIEVAL_WEIGHTS),
-            "scores_at_fitted_values (tuning data)": scores(reads, margin, weight),
+            "settled_scores_tried": f"{SETTLED_SCORES[0]} to {SETTLED_SCORES[-1]} in steps of 0.5",
+            "scores_at_fitted_values (tuning data)": scores(settle(reads, settled, weight), margin, weight),
+            "answered_from_the_first_round": stopped_share(reads, settled, weight),
         },
     )
 
 
-def evaluate(model: Path, margin: float, weight: float, work: Path) -> dict:
+def evaluate(model: Path, margin: float, weight: float, settled: float | None, work: Path) -> dict:
     reads = read_articles(model, data.TEST_ARTICLES, work)
     return {
         "articles": list(data.TEST_ARTICLES),
         "corpus": "the test articles' paragraphs only",
-        **scores(reads, margin, weight),
+        **scores(settle(reads, settled, weight), margin, weight),
+        "answered_from_the_first_round": stopped_share(reads, settled, weight),
+        "f1_reading_every_sentence": scores(reads, margin, weight)["f1"],
     }
 
 
 def update_card(model: Path, card_path: Path, work: Path, trained_on: list[str]) -> dict:
-    """Fit the margin and weight for the answerer as it is now, score the test articles,
-    and write both into the card. Rerun (``python -m training.calibrate``) whenever the
-    way answers are chosen changes; the model itself stays as trained."""
-    margin, weight, calibration = calibrate(model, work)
+    """Fit the margin, weight and settled score for the answerer as it is now, score the
+    test articles, and write them into the card. Rerun (``python -m training.calibrate``)
+    whenever the way answers are chosen changes; the model itself stays as trained."""
+    margin, weight, settled, calibration = calibrate(model, work)
     card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.exists() else {}
     card |= {
         "no_answer_margin": margin,
         "retrieval_weight": weight,
+        "settled_score": settled,
         "trained_on_articles": trained_on,
         "tuned_on_articles": list(data.CALIBRATION_ARTICLES),
         "calibration": calibration,
-        "end_to_end_on_test_articles": evaluate(model, margin, weight, work),
+        "end_to_end_on_test_articles": evaluate(model, margin, weight, settled, work),
     }
     card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     return card
@@ -192,6 +231,7 @@ def main() -> None:
                 for k in (
                     "no_answer_margin",
                     "retrieval_weight",
+                    "settled_score",
                     "calibration",
                     "end_to_end_on_test_articles",
                 )
