@@ -69,7 +69,8 @@ class Settings:
     work, where a second thread embeds 1.4x as fast on 2 cores."""
 
     reader_passages: int = 4
-    """How many top-ranked sentences the offline reader reads per question."""
+    """How many top-ranked sentences the offline reader reads per question, at most: past the
+    first two only when those did not settle the answer (the card's ``settled_score``)."""
 
     ui_host: str = "127.0.0.1"
     """Address the web UI listens on."""
