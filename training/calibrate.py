@@ -126,7 +126,7 @@ def settle(reads: list[Read], settled: float | None, weight: float) -> list[Read
     out = []
     for r in reads:
         first = tuple(c for c in r.candidates if c.position < FIRST_ROUND)
-        stops = any(c.score(weight) >= settled for c in first)
+        stops = len(first) < len(r.candidates) and any(c.score(weight) >= settled for c in first)
         out.append(Read(r.answers, first) if stops else r)
     return out
 
@@ -142,7 +142,7 @@ def fit_settled(reads: list[Read], margin: float, weight: float) -> float | None
 
 
 def stopped_share(reads: list[Read], settled: float | None, weight: float) -> float:
-    """The share of questions answered from the first round alone."""
+    """The share of questions whose later sentences went unread: the first round settled them."""
     settled_reads = settle(reads, settled, weight)
     return round(sum(s is not r for s, r in zip(settled_reads, reads, strict=True)) / len(reads), 4)
 
@@ -177,7 +177,7 @@ def calibrate(model: Path, work: Path) -> tuple[float, float, float | None, dict
             "retrieval_weights_tried": list(RETRIEVAL_WEIGHTS),
             "settled_scores_tried": f"{SETTLED_SCORES[0]} to {SETTLED_SCORES[-1]} in steps of 0.5",
             "scores_at_fitted_values (tuning data)": scores(settle(reads, settled, weight), margin, weight),
-            "answered_from_the_first_round": stopped_share(reads, settled, weight),
+            "later_sentences_left_unread": stopped_share(reads, settled, weight),
         },
     )
 
@@ -188,7 +188,7 @@ def evaluate(model: Path, margin: float, weight: float, settled: float | None, w
         "articles": list(data.TEST_ARTICLES),
         "corpus": "the test articles' paragraphs only",
         **scores(settle(reads, settled, weight), margin, weight),
-        "answered_from_the_first_round": stopped_share(reads, settled, weight),
+        "later_sentences_left_unread": stopped_share(reads, settled, weight),
         "f1_reading_every_sentence": scores(reads, margin, weight)["f1"],
     }
 
