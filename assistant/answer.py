@@ -105,7 +105,7 @@ class ReaderAnswerer:
             read = [p for p in read if self.evidence(question, p, corpus)]
         read = read[: self.passages]
         found = self._read(question, read[:FIRST_ROUND], 0, corpus)
-        if read[FIRST_ROUND:] and not any(c.score(self.retrieval_weight) >= self.settled for c in found):
+        if read[FIRST_ROUND:] and not settles(found, self.retrieval_weight, self.settled):
             found += self._read(question, read[FIRST_ROUND:], FIRST_ROUND, corpus)
         return found
 
@@ -146,6 +146,11 @@ class ReaderAnswerer:
             refused=False,
             notes=(f"reader margin {best.span.margin:.2f}, score {best.score(self.retrieval_weight):.2f}",),
         )
+
+
+def settles(first_round: Sequence[Candidate], retrieval_weight: float, settled: float) -> bool:
+    """Does the first round's best span score enough that the rest need not be read?"""
+    return any(c.score(retrieval_weight) >= settled for c in first_round)
 
 
 def summary(top: ScoredSentence, corpus: CorpusView) -> Draft:

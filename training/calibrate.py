@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant, Settings
-from assistant.answer import FIRST_ROUND, Candidate, ReaderAnswerer, names_and_numbers_near
+from assistant.answer import FIRST_ROUND, Candidate, ReaderAnswerer, names_and_numbers_near, settles
 from assistant.evaluation import exact_match, f1_score
 from assistant.question import analyze
 from assistant.reader import ReaderModel
@@ -126,7 +126,7 @@ def settle(reads: list[Read], settled: float | None, weight: float) -> list[Read
     out = []
     for r in reads:
         first = tuple(c for c in r.candidates if c.position < FIRST_ROUND)
-        stops = len(first) < len(r.candidates) and any(c.score(weight) >= settled for c in first)
+        stops = len(first) < len(r.candidates) and settles(first, weight, settled)
         out.append(Read(r.answers, first) if stops else r)
     return out
 
@@ -141,9 +141,8 @@ def fit_settled(reads: list[Read], margin: float, weight: float) -> float | None
     return None
 
 
-def stopped_share(reads: list[Read], settled: float | None, weight: float) -> float:
-    """The share of questions whose later sentences went unread: the first round settled them."""
-    settled_reads = settle(reads, settled, weight)
+def left_unread(settled_reads: list[Read], reads: list[Read]) -> float:
+    """The share of questions whose later sentences ``settle`` left unread."""
     return round(sum(s is not r for s, r in zip(settled_reads, reads, strict=True)) / len(reads), 4)
 
 
@@ -167,6 +166,7 @@ def calibrate(model: Path, work: Path) -> tuple[float, float, float | None, dict
     reads = read_articles(model, data.CALIBRATION_ARTICLES, work)
     margin, weight = fit(reads)
     settled = fit_settled(reads, margin, weight)
+    stopped = settle(reads, settled, weight)
     return (
         margin,
         weight,
@@ -176,19 +176,20 @@ def calibrate(model: Path, work: Path) -> tuple[float, float, float | None, dict
             "passages_read": PASSAGES_READ,
             "retrieval_weights_tried": list(RETRIEVAL_WEIGHTS),
             "settled_scores_tried": f"{SETTLED_SCORES[0]} to {SETTLED_SCORES[-1]} in steps of 0.5",
-            "scores_at_fitted_values (tuning data)": scores(settle(reads, settled, weight), margin, weight),
-            "later_sentences_left_unread": stopped_share(reads, settled, weight),
+            "scores_at_fitted_values (tuning data)": scores(stopped, margin, weight),
+            "later_sentences_left_unread": left_unread(stopped, reads),
         },
     )
 
 
 def evaluate(model: Path, margin: float, weight: float, settled: float | None, work: Path) -> dict:
     reads = read_articles(model, data.TEST_ARTICLES, work)
+    stopped = settle(reads, settled, weight)
     return {
         "articles": list(data.TEST_ARTICLES),
         "corpus": "the test articles' paragraphs only",
-        **scores(settle(reads, settled, weight), margin, weight),
-        "later_sentences_left_unread": stopped_share(reads, settled, weight),
+        **scores(stopped, margin, weight),
+        "later_sentences_left_unread": left_unread(stopped, reads),
         "f1_reading_every_sentence": scores(reads, margin, weight)["f1"],
     }
 
