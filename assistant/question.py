@@ -13,11 +13,12 @@ _WH = re.compile(
 )
 # After "what"/"which" these start a clause ("what did ..."), not the noun naming the answer.
 _AUXILIARIES = frozenset("did does do is was are were has have had will would can could should".split())  # noqa: SIM905
-# "What did Podoliak say about foreign troops?": asks for what was said, a statement, not a noun.
+# "What did Podoliak say (about foreign troops)?" asks for what was said, a statement; "What
+# did Podoliak say Europe should prioritize?" asks for a noun.
 _STATEMENT = re.compile(
     r"\bwhat\b.*\b(?:say|says|said|tell|tells|told|claim|claims|claimed|argue|argues|argued|think|thinks|"
     r"thought|believe|believes|believed|feel|feels|felt|write|writes|wrote|warn|warns|warned|suggest|"
-    r"suggests|suggested)\s+(?:about|of|on|regarding|concerning)\b",
+    r"suggests|suggested)(?:\s+(?:about|of|on|regarding|concerning)\b|\W*$)",
     re.IGNORECASE,
 )
 

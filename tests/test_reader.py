@@ -175,6 +175,7 @@ def test_question_kinds() -> None:
     assert not looks_like_instruction(STARMER_SENTENCE)
     assert analyze("Why is deploying foreign troops not realistic?").wants_clause
     assert analyze("What did Lavrov say about NATO troops?").wants_clause
+    assert analyze("What did Podoliak say?").wants_clause
     assert not analyze("What did Podoliak say Europe should prioritize?").wants_clause
     assert not analyze(HEADLINE_QUESTION).wants_clause
 
