@@ -118,7 +118,6 @@ class ChatClient:
         total_timeout: float = 180.0,
         max_retries: int = 2,
     ) -> None:
-        import httpx
         import openai
 
         if not api_key and not base_url:
@@ -136,7 +135,9 @@ class ChatClient:
             # A local server needs no real key; any placeholder works.
             api_key=api_key or "not-needed",
             base_url=base_url,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            # openai's own Timeout: the HTTP library under it changed (httpx, then httpx2),
+            # and from httpx2 2.17 a Timeout of the other library is refused.
+            timeout=openai.Timeout(timeout, connect=min(timeout, 10.0)),
             max_retries=0,  # retries are ours: 429 and refused connections only, with backoff
         )
 
@@ -186,6 +187,13 @@ class ChatClient:
                     yield text
         except (httpx.TimeoutException, openai.APITimeoutError):
             raise LLMError("timeout", f"the model stopped sending for {self.timeout:.0f}s; gave up") from None
+        except (httpx.TransportError, openai.APIConnectionError):
+            # openai 3 reads streams with httpx2 and wraps its errors; older versions raised httpx's.
+            if not expired.is_set():
+                raise LLMError("unavailable", "the connection to the LLM endpoint broke mid-reply") from None
+            raise LLMError(
+                "timeout", f"the model's reply took longer than {self.total_timeout:.0f}s; gave up"
+            ) from None
         except (httpx.HTTPError, openai.OpenAIError, ValueError, AttributeError, TypeError) as exc:
             if expired.is_set():
                 raise LLMError(

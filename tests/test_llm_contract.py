@@ -10,6 +10,7 @@ never a stack trace or a hang.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,6 +42,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     stall_after: int | None = None  # stop sending after this many chunks, keep the socket open
     delay: float = 0.0  # seconds between chunks
+    cut_after: int | None = None  # drop the connection mid-chunk after this many chunks
 
 
 Script = Callable[[dict[str, Any], int], Reply]
@@ -97,6 +99,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Connection", "close")
+        if reply.cut_after is not None:
+            # Chunked, so that a connection lost halfway through a chunk is an error, not an end.
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for text in chunks[: reply.cut_after]:
+                event = b"data: " + json.dumps(_chunk(body["model"], text)).encode() + b"\n\n"
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+            self.wfile.write(b"400\r\ndata: {")
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         self.end_headers()
         for i, text in enumerate(chunks):
             if reply.stall_after is not None and i >= reply.stall_after:
@@ -335,8 +348,9 @@ def test_a_trickling_stream_hits_the_total_deadline(llm_bot, endpoint) -> None:
         (Reply(status=500), "failed (500)"),
         (Reply(status=404), "404"),
         (Reply(chunks=[]), "empty reply"),
+        (Reply(content=ANSWER_OK, cut_after=3), "connection"),
     ],
-    ids=["html", "garbage-sse", "401", "500", "404", "empty"],
+    ids=["html", "garbage-sse", "401", "500", "404", "empty", "cut-mid-reply"],
 )
 def test_faults_fall_back_with_a_clear_reason(llm_bot, endpoint, reply: Reply, expected: str) -> None:
     endpoint.script = lambda body, n: reply
