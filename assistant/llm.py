@@ -166,6 +166,7 @@ class ChatClient:
         # A server can keep a stream alive forever (pings, one token a minute): close it at
         # the deadline from a timer, which makes the reading loop fail at once.
         expired = threading.Event()
+        overdue = f"the model's reply took longer than {self.total_timeout:.0f}s; gave up"
 
         def expire() -> None:
             expired.set()
@@ -187,18 +188,12 @@ class ChatClient:
                     yield text
         except (httpx.TimeoutException, openai.APITimeoutError):
             raise LLMError("timeout", f"the model stopped sending for {self.timeout:.0f}s; gave up") from None
-        except (httpx.TransportError, openai.APIConnectionError):
-            # openai 3 reads streams with httpx2 and wraps its errors; older versions raised httpx's.
-            if not expired.is_set():
-                raise LLMError("unavailable", "the connection to the LLM endpoint broke mid-reply") from None
-            raise LLMError(
-                "timeout", f"the model's reply took longer than {self.total_timeout:.0f}s; gave up"
-            ) from None
         except (httpx.HTTPError, openai.OpenAIError, ValueError, AttributeError, TypeError) as exc:
             if expired.is_set():
-                raise LLMError(
-                    "timeout", f"the model's reply took longer than {self.total_timeout:.0f}s; gave up"
-                ) from None
+                raise LLMError("timeout", overdue) from None
+            # openai 3 reads streams with httpx2 and wraps a lost connection; older versions raised httpx's.
+            if isinstance(exc, httpx.TransportError | openai.APIConnectionError):
+                raise LLMError("unavailable", "the connection to the LLM endpoint broke mid-reply") from None
             raise LLMError(
                 "malformed", f"the endpoint sent a malformed reply ({type(exc).__name__})"
             ) from None
@@ -206,9 +201,7 @@ class ChatClient:
             timer.cancel()
             response.close()
         if expired.is_set():
-            raise LLMError(
-                "timeout", f"the model's reply took longer than {self.total_timeout:.0f}s; gave up"
-            )
+            raise LLMError("timeout", overdue)
         if not produced:
             kind = str(getattr(getattr(response, "response", None), "headers", {}).get("content-type", ""))
             if kind and "event-stream" not in kind:
