@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .nlp import terms, tokens
+from .question import analyze
 from .types import Answer, Turn
 
 if TYPE_CHECKING:
@@ -16,6 +17,11 @@ if TYPE_CHECKING:
 _PERSON_PRONOUNS = {"he": "", "she": "", "him": "", "her": "'s?", "his": "'s", "hers": "'s"}
 # References no name can replace ("that", "there"): the previous turn joins the query instead.
 _REFERRING = {"it", "its", "they", "them", "their", "that", "this", "those", "these", "there", "then"}
+# Questions whose answer is a place, a time, a quantity or a reason: never the "he" of a follow-up.
+_ANSWER_NOT_A_PERSON = frozenset(
+    {"where", "when", "why", "how"}
+    | {f"how {w}" for w in ("many", "much", "long", "old", "far", "big", "large", "often")}
+)
 # A short answer that reads as a name (capitalised words): only those replace "he"/"she".
 _NAME = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,4}$")
 
@@ -23,31 +29,57 @@ _NAME = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,4}$")
 def resolve(question: str, history: Sequence[Turn]) -> tuple[str, str]:
     """(standalone question, retrieval query) for ``question`` asked after ``history``.
 
-    Person pronouns are replaced by the previous short answer when that answer is a
-    name ("Where is he travelling?" after "Keir Starmer" -> "Where is Keir Starmer
-    travelling?"); any reference ("he", "that", "there", or a very short question) adds
-    the previous question to the retrieval query so the same evidence is found again.
+    Person pronouns are replaced by the person the conversation is about (``person``):
+    "Where is he travelling?" after "Who proposed 30,000 troops?" / "Keir Starmer" -> "Where
+    is Keir Starmer travelling?". Any reference ("he", "that", "there", or a very short
+    question) adds the previous question to the retrieval query so the same evidence is
+    found again.
     """
     if not history:
         return question, question
     last = history[-1]
-    words = [w for _, _, w in tokens(question)]
-    lower = [w.lower() for w in words]
-    refers = any(w in _PERSON_PRONOUNS or w in _REFERRING for w in lower) or len(terms(question)) < 2
-    if not refers:
+    if not _refers(question):
         return question, question
     standalone = question
-    previous_answer = last.answer.strip().rstrip(".")
-    previous_answer = re.sub(r"\s*\[\d+\]", "", previous_answer).strip()
-    if _NAME.match(previous_answer):
+    name = person(history)
+    if name:
         for pronoun, suffix in _PERSON_PRONOUNS.items():
             pattern = re.compile(rf"\b{pronoun}\b", re.IGNORECASE)
             if pattern.search(standalone):
-                replacement = previous_answer + ("'s" if suffix == "'s" else "")
+                replacement = name + ("'s" if suffix == "'s" else "")
                 standalone = pattern.sub(replacement, standalone, count=1)
                 break
-    query = f"{standalone} {last.question} {previous_answer}".strip()
+    query = f"{standalone} {last.question} {_short(last.answer)}".strip()
     return standalone, query
+
+
+def person(history: Sequence[Turn]) -> str | None:
+    """The person "he" or "she" stands for: the latest answer that is a name and answers a
+    question a person can answer, provided every question since then referred back to a
+    person ("Where is he travelling?" / "Washington" keeps talking about the same man). A
+    question that does not refer back ends the chain: it may be about someone else.
+    """
+    for turn in reversed(history):
+        answer = _short(turn.answer)
+        if _NAME.match(answer) and analyze(turn.question).wh not in _ANSWER_NOT_A_PERSON:
+            return answer
+        if not _refers_to_person(turn.question):
+            return None
+    return None
+
+
+def _refers(question: str) -> bool:
+    lower = [w.lower() for _, _, w in tokens(question)]
+    return any(w in _PERSON_PRONOUNS or w in _REFERRING for w in lower) or len(terms(question)) < 2
+
+
+def _refers_to_person(question: str) -> bool:
+    return any(w.lower() in _PERSON_PRONOUNS for _, _, w in tokens(question))
+
+
+def _short(answer: str) -> str:
+    """An answer without its citation markers and closing stop."""
+    return re.sub(r"\s*\[\d+\]", "", answer.strip().rstrip(".")).strip()
 
 
 def remember(answer: Answer) -> Turn:

@@ -58,6 +58,22 @@ def test_person_pronoun_is_replaced_by_the_previous_name() -> None:
     assert resolve("What is his plan?", history)[0] == "What is Keir Starmer's plan?"
 
 
+def test_he_stays_the_person_through_a_chain_of_follow_ups() -> None:
+    """person(): after "Where is he travelling?" / "Washington", "his" is still Keir Starmer
+    (a where-answer is a place, not a person); a question naming no one ("What did Lavrov
+    say?") ends the chain, so "he" is then left for retrieval to place."""
+    chain = [Turn(HEADLINE, "Keir Starmer [1]."), Turn("Where is he travelling?", "Washington [1].")]
+    assert (
+        resolve("Which newspaper reported his plan?", chain)[0]
+        == "Which newspaper reported Keir Starmer's plan?"
+    )
+    broken = [*chain, Turn("What did Lavrov say about NATO troops?", "firmly opposed the idea [1].")]
+    assert resolve("What did he propose?", broken)[0] == "What did he propose?"
+    assert (
+        resolve("When does he leave?", [Turn("Where is the meeting?", "Paris")])[0] == "When does he leave?"
+    )
+
+
 def test_reference_adds_the_previous_turn_to_the_query_only() -> None:
     """_REFERRING: "that"/"there" cannot be replaced by a name, but the previous question and
     answer join the retrieval query so the same evidence is found again; a question with no
