@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .nlp import normalize_term, terms, tokens
 from .protocols import CorpusView
-from .question import Question
+from .question import AnswerForm, Question
 from .reader import ReaderModel, Span
 from .types import Citation, Draft, ScoredSentence, Sentence
 
@@ -134,11 +134,9 @@ class ReaderAnswerer:
         if best is None or best.score(self.retrieval_weight) < self.margin:
             found = f"best margin {best.score(self.retrieval_weight):.2f}" if best else "no span"
             return refusal(question, f"the reader found no answer ({found} < {self.margin:.2f})")
-        short = _clean(best.text)
-        if question.wants_clause:
-            sentence = best.passage.sentence.text
-            start, end = clause_around(sentence, best.span.start, best.span.end)
-            short = _clean(sentence[start:end])
+        sentence = best.passage.sentence.text
+        start, end = _ANSWER_FORMS[question.form](sentence, best.span.start, best.span.end)
+        short = _clean(sentence[start:end])
         # A second sentence that also holds the answer strengthens the citation.
         others = [
             c.passage
@@ -177,11 +175,31 @@ def clause_around(text: str, start: int, end: int) -> tuple[int, int]:
         left += 1
     while right > end and text[right - 1].isspace():
         right -= 1
-    # A closing stop is not part of the answer; an abbreviation's ("p.m.", "U.S.") is.
-    last_word = text[left:right].rsplit(None, 1)[-1] if right > left else ""
-    if right > end and text[right - 1] in ".!?" and "." not in last_word[:-1]:
-        right -= 1
+    if right > end:
+        right = _without_closing_stop(text, left, right)
     return left, right
+
+
+def whole_sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """All of ``text`` but its closing stop: the evidence for a yes/no question."""
+    left = len(text) - len(text.lstrip())
+    return left, _without_closing_stop(text, left, len(text.rstrip()))
+
+
+def _without_closing_stop(text: str, left: int, right: int) -> int:
+    """Where ``text[left:right]`` ends without its closing stop: a stop is not part of the
+    answer, but an abbreviation's ("p.m.", "U.S.") is."""
+    last_word = text[left:right].rsplit(None, 1)[-1] if right > left else ""
+    if last_word and text[right - 1] in ".!?" and "." not in last_word[:-1]:
+        return right - 1
+    return right
+
+
+_ANSWER_FORMS: dict[AnswerForm, Callable[[str, int, int], tuple[int, int]]] = {
+    "span": lambda text, start, end: (start, end),
+    "clause": clause_around,
+    "sentence": whole_sentence,
+}
 
 
 def summary(top: ScoredSentence, corpus: CorpusView) -> Draft:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from .nlp import STOPWORDS, normalize_term, tokens
 
@@ -23,6 +24,9 @@ _STATEMENT = re.compile(
 )
 
 
+AnswerForm = Literal["span", "clause", "sentence"]
+
+
 @dataclass(frozen=True)
 class Question:
     text: str
@@ -37,9 +41,11 @@ class Question:
     type_word: str = ""
     """The noun a "what"/"which" asks about ("country" in "which country"): naming the kind of
     answer, it is not content a sentence needs to cover."""
-    wants_clause: bool = False
-    """Asks for a reason ("why ...") or a statement ("what did X say about ..."): answered by
-    a clause, which a single word or noun cannot be."""
+    form: AnswerForm = "span"
+    """What the answer is: the reader's ``span`` (a name, a number, a noun); a ``clause`` for
+    a reason ("why ...") or a statement ("what did X say about ..."), which a single word
+    cannot be; the whole ``sentence`` for a yes/no question ("Did Starmer say ...?"), whose
+    verdict the reader cannot give but whose evidence it can find."""
 
 
 def analyze(text: str) -> Question:
@@ -58,5 +64,9 @@ def analyze(text: str) -> Question:
         after = [w.lower() for _, _, w in tokens(text[match.end() :])][:1]
         if after and after[0] not in _AUXILIARIES and after[0] not in STOPWORDS:
             type_word = after[0]
-    wants_clause = wh == "why" or bool(_STATEMENT.search(text))
-    return Question(text, wh, terms, key_terms, frozenset(lower), type_word, wants_clause)
+    form: AnswerForm = "span"
+    if wh == "why" or _STATEMENT.search(text):
+        form = "clause"
+    elif not match and lower and lower[0] in _AUXILIARIES:
+        form = "sentence"
+    return Question(text, wh, terms, key_terms, frozenset(lower), type_word, form)
