@@ -17,11 +17,6 @@ if TYPE_CHECKING:
 _PERSON_PRONOUNS = {"he": "", "she": "", "him": "", "her": "'s?", "his": "'s", "hers": "'s"}
 # References no name can replace ("that", "there"): the previous turn joins the query instead.
 _REFERRING = {"it", "its", "they", "them", "their", "that", "this", "those", "these", "there", "then"}
-# Questions whose answer is a place, a time, a quantity or a reason: never the "he" of a follow-up.
-_ANSWER_NOT_A_PERSON = frozenset(
-    {"where", "when", "why", "how"}
-    | {f"how {w}" for w in ("many", "much", "long", "old", "far", "big", "large", "often")}
-)
 # A short answer that reads as a name (capitalised words): only those replace "he"/"she".
 _NAME = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,4}$")
 
@@ -54,18 +49,27 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, str]:
 
 
 def person(history: Sequence[Turn]) -> str | None:
-    """The person "he" or "she" stands for: the latest answer that is a name and answers a
-    question a person can answer, provided every question since then referred back to a
-    person ("Where is he travelling?" / "Washington" keeps talking about the same man). A
-    question that does not refer back ends the chain: it may be about someone else.
+    """The person "he" or "she" stands for: the latest name that answered a question asking
+    for a person, provided every question since then referred back to a person ("Where is he
+    travelling?" / "Washington", "Which newspaper reported his plan?" / "The Telegraph" keep
+    talking about the same man). A question that does not refer back ends the chain: it may
+    be about someone else.
     """
     for turn in reversed(history):
         answer = _short(turn.answer)
-        if _NAME.match(answer) and analyze(turn.question).wh not in _ANSWER_NOT_A_PERSON:
+        if _NAME.match(answer) and _asks_for_person(turn.question):
             return answer
         if not _refers_to_person(turn.question):
             return None
     return None
+
+
+def _asks_for_person(question: str) -> bool:
+    """ "Who ...?", or "What/which ...?" without naming the kind of answer ("What is the name
+    of Zelensky's top aide?"); "Which newspaper ...?" asks for a newspaper, "Where ...?" for a
+    place."""
+    asked = analyze(question)
+    return asked.wh in ("who", "whom") or (asked.wh in ("what", "which") and not asked.type_word)
 
 
 def _refers(question: str) -> bool:

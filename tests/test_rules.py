@@ -59,19 +59,24 @@ def test_person_pronoun_is_replaced_by_the_previous_name() -> None:
 
 
 def test_he_stays_the_person_through_a_chain_of_follow_ups() -> None:
-    """person(): after "Where is he travelling?" / "Washington", "his" is still Keir Starmer
-    (a where-answer is a place, not a person); a question naming no one ("What did Lavrov
-    say?") ends the chain, so "he" is then left for retrieval to place."""
+    """person(): after "Where is he travelling?" / "Washington" and "Which newspaper reported
+    his plan?" / "Telegraph", "he" is still Keir Starmer (a place or a newspaper answers
+    those, not a person); a question that refers to no one ("What did Lavrov say?") ends the
+    chain, so "he" is then left for retrieval to place."""
     chain = [Turn(HEADLINE, "Keir Starmer [1]."), Turn("Where is he travelling?", "Washington [1].")]
     assert (
         resolve("Which newspaper reported his plan?", chain)[0]
         == "Which newspaper reported Keir Starmer's plan?"
     )
+    chain.append(Turn("Which newspaper reported his plan?", "Telegraph [1]."))
+    assert resolve("What did he propose?", chain)[0] == "What did Keir Starmer propose?"
     broken = [*chain, Turn("What did Lavrov say about NATO troops?", "firmly opposed the idea [1].")]
     assert resolve("What did he propose?", broken)[0] == "What did he propose?"
     assert (
         resolve("When does he leave?", [Turn("Where is the meeting?", "Paris")])[0] == "When does he leave?"
     )
+    aide = [Turn("What is the name of Zelensky's top aide?", "Podoliak [1].")]
+    assert resolve("What did he say?", aide)[0] == "What did Podoliak say?"
 
 
 def test_reference_adds_the_previous_turn_to_the_query_only() -> None:
