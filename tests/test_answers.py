@@ -59,6 +59,24 @@ def test_follow_up_in_conversation(seed_bot: Assistant, assert_citations_exact) 
     assert len(chat.turns) == 2
 
 
+def test_a_chain_of_follow_ups_keeps_talking_about_the_same_person(
+    seed_bot: Assistant, assert_citations_exact
+) -> None:
+    """Three follow-ups in a row all mean Starmer: the place and the newspaper answered in
+    between are not "he" (conversation.person)."""
+    chat = seed_bot.conversation()
+    chat.ask(HEADLINE_QUESTION)
+    chat.ask(FOLLOW_UP)
+    newspaper = chat.ask("Which newspaper reported his plan?")
+    assert_citations_exact(seed_bot, newspaper)
+    assert "Starmer" in newspaper.standalone_question and "Washington" not in newspaper.standalone_question
+    assert "Telegraph" in (newspaper.short or ""), newspaper.text
+    readiness = chat.ask("What did he express readiness to do?")
+    assert_citations_exact(seed_bot, readiness)
+    assert "Starmer" in readiness.standalone_question, readiness.standalone_question
+    assert "deploy UK troops" in (readiness.short or ""), readiness.text
+
+
 def test_follow_up_with_explicit_history(seed_bot: Assistant, assert_citations_exact) -> None:
     """ask(question, history) with (question, answer) pairs behaves like the conversation object."""
     for history in ([(HEADLINE_QUESTION, "Keir Starmer")], [Turn(HEADLINE_QUESTION, "Keir Starmer")]):
