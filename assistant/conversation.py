@@ -65,9 +65,9 @@ def person(history: Sequence[Turn]) -> str | None:
 
 
 def _asks_for_person(question: str) -> bool:
-    """ "Who ...?", or "What/which ...?" without naming the kind of answer ("What is the name
-    of Zelensky's top aide?"); "Which newspaper ...?" asks for a newspaper, "Where ...?" for a
-    place."""
+    """Does it ask for a person: "who ...?", or "what/which ...?" without naming the kind of
+    answer ("What is the name of Zelensky's top aide?")? "Which newspaper ...?" asks for a
+    newspaper, "Where ...?" for a place."""
     asked = analyze(question)
     return asked.wh in ("who", "whom") or (asked.wh in ("what", "which") and not asked.type_word)
 
