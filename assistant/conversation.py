@@ -73,12 +73,16 @@ def _asks_for_person(question: str) -> bool:
 
 
 def _refers(question: str) -> bool:
-    lower = [w.lower() for _, _, w in tokens(question)]
-    return any(w in _PERSON_PRONOUNS or w in _REFERRING for w in lower) or len(terms(question)) < 2
+    """Does it lean on an earlier turn: a pronoun, "that"/"there", or hardly a word of its own?"""
+    return _refers_to_person(question) or bool(_words(question) & _REFERRING) or len(terms(question)) < 2
 
 
 def _refers_to_person(question: str) -> bool:
-    return any(w.lower() in _PERSON_PRONOUNS for _, _, w in tokens(question))
+    return bool(_words(question) & _PERSON_PRONOUNS.keys())
+
+
+def _words(question: str) -> set[str]:
+    return {w.lower() for _, _, w in tokens(question)}
 
 
 def _short(answer: str) -> str:
