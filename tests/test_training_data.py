@@ -79,3 +79,32 @@ def test_retrieval_weights_are_fitted_to_what_ranks_the_answer_first() -> None:
     assert weights[0] > 0.5
     assert measure(ranked, weights)[f"hit@{READ}"] == 1.0
     assert measure(ranked, (0.0, 0.5, 0.5))[f"hit@{READ}"] < 0.5
+
+
+def test_an_article_swing_is_not_read_as_a_gain() -> None:
+    """training.compare decides by articles, not by pooled questions: a gain every article
+    shares gives an interval above zero, while the same mean carried by one article's swing
+    gives an interval that reaches below zero."""
+    from training.compare import interval
+
+    low, high = interval([0.01, 0.012, 0.008, 0.011, 0.009])
+    assert 0.0 < low <= 0.01 <= high
+    low, high = interval([0.05, -0.002, -0.001, -0.003, 0.006])
+    assert low < 0.0 < high
+
+
+def test_a_model_is_never_compared_on_articles_it_trained_on(tmp_path: Path) -> None:
+    """A reader trained on a test article would look better there than it is: compare refuses
+    it and names the articles."""
+    import json
+
+    import pytest
+
+    from training.compare import main
+
+    for name, trained_on in (("a", []), ("b", [data.TEST_ARTICLES[0]])):
+        (tmp_path / f"{name}.onnx").write_bytes(b"")
+        card = {"no_answer_margin": 0.0, "retrieval_weight": 0.0, "settled_score": None}
+        (tmp_path / f"{name}.card.json").write_text(json.dumps(card | {"trained_on_articles": trained_on}))
+    with pytest.raises(SystemExit, match=f"reader B trained on .*{data.TEST_ARTICLES[0]}"):
+        main([str(tmp_path / "a.onnx"), str(tmp_path / "b.onnx")])
