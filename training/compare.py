@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     for split, articles in splits.items():
         for article in articles:
             # A separate folder per model: Chroma cannot reopen a path it removed in this process.
-            (n, a), (_, b) = (reader.f1(article, args.work / name) for name, reader in readers.items())
+            n, a = readers["A"].f1(article, args.work / "A")
+            _, b = readers["B"].f1(article, args.work / "B")
             differences[split].append(b - a)
             print(f"| {split} | {article} | {n} | {a:.3f} | {b:.3f} | {b - a:+.3f} |", flush=True)
     for split, diffs in differences.items():
