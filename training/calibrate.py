@@ -67,11 +67,11 @@ def articles_store(
         shutil.rmtree(store, ignore_errors=True)
 
 
-def read_articles(model: Path, articles: tuple[str, ...], work: Path) -> list[Read]:
+def read_articles(model: ReaderModel, articles: tuple[str, ...], work: Path) -> list[Read]:
     """Every question of ``articles``, retrieved and read: every sentence (no early stop),
     candidates in reading order, unthresholded."""
     reader = ReaderAnswerer(
-        ReaderModel(model, threads=2),
+        model,
         margin=0.0,
         retrieval_weight=0.0,
         passages=PASSAGES_READ,
@@ -162,7 +162,7 @@ def fit(reads: list[Read]) -> tuple[float, float]:
     return round(chosen[2], 4), chosen[3]
 
 
-def calibrate(model: Path, work: Path) -> tuple[float, float, float | None, dict]:
+def calibrate(model: ReaderModel, work: Path) -> tuple[float, float, float | None, dict]:
     reads = read_articles(model, data.CALIBRATION_ARTICLES, work)
     margin, weight = fit(reads)
     settled = fit_settled(reads, margin, weight)
@@ -182,7 +182,7 @@ def calibrate(model: Path, work: Path) -> tuple[float, float, float | None, dict
     )
 
 
-def evaluate(model: Path, margin: float, weight: float, settled: float | None, work: Path) -> dict:
+def evaluate(model: ReaderModel, margin: float, weight: float, settled: float | None, work: Path) -> dict:
     reads = read_articles(model, data.TEST_ARTICLES, work)
     stopped = settle(reads, settled, weight)
     return {
@@ -198,7 +198,8 @@ def update_card(model: Path, card_path: Path, work: Path, trained_on: list[str])
     """Fit the margin, weight and settled score for the answerer as it is now, score the
     test articles, and write them into the card. Rerun (``python -m training.calibrate``)
     whenever the way answers are chosen changes; the model itself stays as trained."""
-    margin, weight, settled, calibration = calibrate(model, work)
+    reader = ReaderModel(model, threads=2)
+    margin, weight, settled, calibration = calibrate(reader, work)
     card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.exists() else {}
     card |= {
         "no_answer_margin": margin,
@@ -207,7 +208,7 @@ def update_card(model: Path, card_path: Path, work: Path, trained_on: list[str])
         "trained_on_articles": trained_on,
         "tuned_on_articles": list(data.CALIBRATION_ARTICLES),
         "calibration": calibration,
-        "end_to_end_on_test_articles": evaluate(model, margin, weight, settled, work),
+        "end_to_end_on_test_articles": evaluate(reader, margin, weight, settled, work),
     }
     card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     return card

@@ -22,6 +22,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.reader import ReaderModel
+
 from . import data
 from .calibrate import read_articles, scores, settle
 
@@ -31,30 +33,37 @@ SEED = 13
 
 @dataclass(frozen=True)
 class Reader:
-    model: Path
+    model: ReaderModel
     margin: float
     weight: float
     settled: float | None
-    trained_on: frozenset[str]
 
     @classmethod
-    def load(cls, model: Path, card: Path | None) -> Reader:
-        card_path = card or model.with_name(model.stem + ".card.json")
-        if not card_path.exists():
-            raise SystemExit(f"{model}: no card at {card_path}; pass it with --card-a / --card-b")
-        fitted = json.loads(card_path.read_text(encoding="utf-8"))
+    def load(cls, model: Path, card: dict) -> Reader:
         return cls(
-            model,
-            fitted["no_answer_margin"],
-            fitted["retrieval_weight"],
-            fitted["settled_score"],
-            frozenset(fitted.get("trained_on_articles", ())),
+            ReaderModel(model, threads=2),
+            card["no_answer_margin"],
+            card["retrieval_weight"],
+            card["settled_score"],
         )
 
     def f1(self, article: str, work: Path) -> tuple[int, float]:
         reads = read_articles(self.model, (article,), work)
         scored = scores(settle(reads, self.settled, self.weight), self.margin, self.weight)
         return scored["questions"], scored["f1"]
+
+
+def held_out_card(name: str, model: Path, card: Path | None) -> dict:
+    """The card beside ``model`` (or ``card``); refused when the model trained on a compared article."""
+    card_path = card or model.with_name(model.stem + ".card.json")
+    if not card_path.exists():
+        raise SystemExit(f"{model}: no card at {card_path}; pass it with --card-a / --card-b")
+    fitted = json.loads(card_path.read_text(encoding="utf-8"))
+    compared = set(data.CALIBRATION_ARTICLES + data.TEST_ARTICLES)
+    seen = set(fitted.get("trained_on_articles", ())) & compared
+    if seen:
+        raise SystemExit(f"reader {name} trained on {sorted(seen)}: it cannot be compared on them")
+    return fitted
 
 
 def interval(differences: list[float]) -> tuple[float, float]:
@@ -74,12 +83,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--card-b", type=Path)
     parser.add_argument("--work", type=Path, default=Path("build/compare"), help="scratch folder")
     args = parser.parse_args(argv)
-    readers = {"A": Reader.load(args.a, args.card_a), "B": Reader.load(args.b, args.card_b)}
+    # Both cards are checked before either model is loaded.
+    cards = {"A": held_out_card("A", args.a, args.card_a), "B": held_out_card("B", args.b, args.card_b)}
+    readers = {"A": Reader.load(args.a, cards["A"]), "B": Reader.load(args.b, cards["B"])}
     splits = {"calibration": data.CALIBRATION_ARTICLES, "test": data.TEST_ARTICLES}
-    for name, reader in readers.items():
-        seen = reader.trained_on & set(data.CALIBRATION_ARTICLES + data.TEST_ARTICLES)
-        if seen:
-            raise SystemExit(f"reader {name} trained on {sorted(seen)}: it cannot be compared on them")
 
     print("| split | article | questions | A F1 | B F1 | B − A |\n|---|---|---|---|---|---|")
     differences: dict[str, list[float]] = {split: [] for split in splits}
