@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from training import data
 
 
@@ -108,3 +110,20 @@ def test_a_model_is_never_compared_on_articles_it_trained_on(tmp_path: Path) -> 
         (tmp_path / f"{name}.card.json").write_text(json.dumps(card | {"trained_on_articles": trained_on}))
     with pytest.raises(SystemExit, match=f"reader B trained on .*{data.TEST_ARTICLES[0]}"):
         main([str(tmp_path / "a.onnx"), str(tmp_path / "b.onnx")])
+
+
+def test_a_learning_curve_run_keeps_whole_articles_and_never_the_held_out_ones() -> None:
+    """A run on a share of the training articles leaves out whole articles, drawn with the
+    seed (the same ones every time), and never trains on a test or calibration article."""
+    everything = data.not_trained_on()
+    assert everything == data.TEST_ARTICLES + data.CALIBRATION_ARTICLES
+    half = data.not_trained_on(0.5, seed=13)
+    assert half == data.not_trained_on(0.5, seed=13)
+    assert set(everything) < set(half)
+    pairs = data.build(half)
+    trained = {p.article for p in pairs}
+    assert not trained & set(half)
+    left_out_for_the_curve = len(half) - len(everything)
+    assert abs(len(trained) - left_out_for_the_curve) <= 1
+    with pytest.raises(ValueError, match="share of training articles"):
+        data.not_trained_on(0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,6 +174,19 @@ def build(articles_out: tuple[str, ...]) -> list[Pair]:
                 continue
             out.extend(pairs_for(question, paragraph, articles[paragraph.article]))
     return out
+
+
+def not_trained_on(article_share: float = 1.0, seed: int = 13) -> tuple[str, ...]:
+    """The articles a training run leaves out: the test and calibration articles, and, for a
+    learning curve (``article_share`` < 1), the training articles outside a seeded sample of
+    that share, so smaller runs keep whole articles."""
+    if not 0 < article_share <= 1:
+        raise ValueError(f"the share of training articles must be in (0, 1], not {article_share}")
+    held_out = TEST_ARTICLES + CALIBRATION_ARTICLES
+    names = {p.article for folder in (SQUAD11, SQUAD2) for p in load_paragraphs(folder).values()}
+    available = sorted(names - set(held_out))
+    kept = random.Random(seed).sample(available, round(article_share * len(available)))
+    return held_out + tuple(sorted(set(available) - set(kept)))
 
 
 def held_out_pairs(articles: tuple[str, ...]) -> list[Pair]:

@@ -268,11 +268,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path("build/reader"), help="scratch folder")
     parser.add_argument("--out", type=Path, default=RESOURCES, help="where reader.onnx and its card go")
     parser.add_argument("--limit", type=int, default=0, help="train on the first N pairs only (smoke test)")
+    parser.add_argument(
+        "--article-share",
+        type=float,
+        default=1.0,
+        help="train on this share of the training articles, drawn with the seed (a learning curve)",
+    )
     args = parser.parse_args(argv)
     recipe = Recipe(seed=args.seed, epochs=args.epochs)
     started = time.perf_counter()
-    held_out = data.TEST_ARTICLES + data.CALIBRATION_ARTICLES
-    pairs = data.build(held_out)
+    if args.article_share < 1 and args.out.resolve() == RESOURCES:
+        parser.error("--article-share below 1 would replace the shipped reader: pass --out DIR")
+    try:
+        pairs = data.build(data.not_trained_on(args.article_share, recipe.seed))
+    except ValueError as error:
+        parser.error(str(error))
     if args.limit:
         pairs = pairs[: args.limit]
     print(f"{len(pairs)} training pairs", flush=True)
