@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .nlp import normalize_term, terms, tokens
 from .protocols import CorpusView
-from .question import AnswerForm, Question
+from .question import AUXILIARIES, AnswerForm, Question
 from .reader import ReaderModel, Span
 from .types import Citation, Draft, ScoredSentence, Sentence
 
@@ -42,6 +42,7 @@ _SUMMARY = re.compile(
     re.IGNORECASE,
 )
 
+_COPULAS = frozenset({"is", "are", "was", "were"})
 # Where one clause of a sentence ends: commas and colons (not inside "30,000" or "6:30"),
 # semicolons, dashes set apart, brackets and double quotes.
 _CLAUSE_BREAK = re.compile(r"(?<!\d)[,:]|[,:](?!\d)|;|\s[-–—]\s|[–—]|[()“”\"]")
@@ -225,11 +226,24 @@ def citation(marker: int, passage: ScoredSentence) -> Citation:
 
 def refusal(question: Question, reason: str) -> Draft:
     text = question.text.strip().rstrip("?").strip()
-    if question.wh and text.lower().startswith(question.wh.split()[0]):
-        reply = f"The documents don't say {text[0].lower()}{text[1:]}."
-    else:
+    if not (question.wh and text.lower().startswith(question.wh.split()[0])):
         reply = "The documents don't answer that question."
+    elif _inverted(question, text):
+        # "don't say when did the meeting take place" is not English; quoting the question is.
+        reply = f'The documents don\'t answer "{text}?"'
+    else:
+        reply = f"The documents don't say {text[0].lower()}{text[1:]}."
     return Draft(text=reply, short=None, citations=(), refused=True, notes=(f"refused: {reason}",))
+
+
+def _inverted(question: Question, text: str) -> bool:
+    """Is there an auxiliary other than "is" soon after the wh-word ("When did ...", "How many
+    troops did ...", "What will ...")? Such a question does not read as a clause after
+    "don't say"; "what is X" and "who wrote X" do. Quoting is right either way, so a subject
+    question caught here ("Who has won ...?") only reads more formally."""
+    words = [w.lower() for *_, w in tokens(text)]
+    after = len(question.wh.split())
+    return any(w in AUXILIARIES - _COPULAS for w in words[after : after + 4])
 
 
 def supports(question: Question, passage: ScoredSentence, corpus: CorpusView) -> bool:

@@ -13,7 +13,7 @@ _WH = re.compile(
     re.IGNORECASE,
 )
 # After "what"/"which" these start a clause ("what did ..."), not the noun naming the answer.
-_AUXILIARIES = frozenset("did does do is was are were has have had will would can could should".split())  # noqa: SIM905
+AUXILIARIES = frozenset("did does do is was are were has have had will would can could should".split())  # noqa: SIM905
 # "What did Podoliak say (about foreign troops)?" asks for what was said, a statement; "What
 # did Podoliak say Europe should prioritize?" asks for a noun.
 _STATEMENT = re.compile(
@@ -62,11 +62,11 @@ def analyze(text: str) -> Question:
     type_word = ""
     if match and wh in ("what", "which"):
         after = [w.lower() for _, _, w in tokens(text[match.end() :])][:1]
-        if after and after[0] not in _AUXILIARIES and after[0] not in STOPWORDS:
+        if after and after[0] not in AUXILIARIES and after[0] not in STOPWORDS:
             type_word = after[0]
     form: AnswerForm = "span"
     if wh == "why" or _STATEMENT.search(text):
         form = "clause"
-    elif not match and lower and lower[0] in _AUXILIARIES:
+    elif not match and lower and lower[0] in AUXILIARIES:
         form = "sentence"
     return Question(text, wh, terms, key_terms, frozenset(lower), type_word, form)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import Assistant
-from assistant.answer import MIN_COVERAGE, names_and_numbers_near, supports
+from assistant.answer import MIN_COVERAGE, names_and_numbers_near, refusal, supports
 from assistant.conversation import resolve
 from assistant.nlp import terms
 from assistant.question import analyze
@@ -48,6 +48,22 @@ def test_type_word_is_the_noun_after_which_or_what_but_not_an_auxiliary() -> Non
     retrieval does not ask the evidence to say "country"."""
     assert analyze("Which country will host the talks?").type_word == "country"
     assert analyze("What did Starmer propose?").type_word == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "reply"),
+    [
+        ("Who wrote the article?", "The documents don't say who wrote the article."),
+        ("What is the capital of Peru?", "The documents don't say what is the capital of Peru."),
+        ("When did they meet?", 'The documents don\'t answer "When did they meet?"'),
+        ("How many troops did he offer?", 'The documents don\'t answer "How many troops did he offer?"'),
+        ("capital of Peru", "The documents don't answer that question."),
+    ],
+)
+def test_a_refusal_reads_as_english(question: str, reply: str) -> None:
+    """A refusal repeats the question as a clause ("don't say who wrote ...") only where that
+    is English: an inverted question ("when did ...") is quoted instead."""
+    assert refusal(analyze(question), "no answer").text == reply
 
 
 def test_person_pronoun_is_replaced_by_the_previous_name() -> None:
