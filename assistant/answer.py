@@ -42,6 +42,7 @@ _SUMMARY = re.compile(
     re.IGNORECASE,
 )
 
+# "What is X" reads as a clause after "don't say"; "when did X happen" does not.
 _COPULAS = frozenset({"is", "are", "was", "were"})
 # Where one clause of a sentence ends: commas and colons (not inside "30,000" or "6:30"),
 # semicolons, dashes set apart, brackets and double quotes.
@@ -237,7 +238,7 @@ def refusal(question: Question, reason: str) -> Draft:
 
 
 def _inverted(question: Question, text: str) -> bool:
-    """Is there an auxiliary other than "is" soon after the wh-word ("When did ...", "How many
+    """Is there an auxiliary other than a form of "be" soon after the wh-word ("When did ...", "How many
     troops did ...", "What will ...")? Such a question does not read as a clause after
     "don't say"; "what is X" and "who wrote X" do. Quoting is right either way, so a subject
     question caught here ("Who has won ...?") only reads more formally."""
