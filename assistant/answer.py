@@ -42,8 +42,9 @@ _SUMMARY = re.compile(
     re.IGNORECASE,
 )
 
-# "What is X" reads as a clause after "don't say"; "when did X happen" does not.
-_COPULAS = frozenset({"is", "are", "was", "were"})
+# After a wh-word these make a question inverted: "what is X" reads as a clause after
+# "don't say", "when did X happen" does not.
+_INVERTING = AUXILIARIES - {"is", "are", "was", "were"}
 # Where one clause of a sentence ends: commas and colons (not inside "30,000" or "6:30"),
 # semicolons, dashes set apart, brackets and double quotes.
 _CLAUSE_BREAK = re.compile(r"(?<!\d)[,:]|[,:](?!\d)|;|\s[-–—]\s|[–—]|[()“”\"]")
@@ -238,13 +239,13 @@ def refusal(question: Question, reason: str) -> Draft:
 
 
 def _inverted(question: Question, text: str) -> bool:
-    """Is there an auxiliary other than a form of "be" soon after the wh-word ("When did ...", "How many
-    troops did ...", "What will ...")? Such a question does not read as a clause after
-    "don't say"; "what is X" and "who wrote X" do. Quoting is right either way, so a subject
-    question caught here ("Who has won ...?") only reads more formally."""
+    """Is there an auxiliary other than a form of "be" soon after the wh-word ("When did
+    ...", "How many troops did ...", "What will ...")? Such a question does not read as a
+    clause after "don't say"; "what is X" and "who wrote X" do. Quoting is right either way,
+    so a subject question caught here ("Who has won ...?") only reads more formally."""
     words = [w.lower() for *_, w in tokens(text)]
     after = len(question.wh.split())
-    return any(w in AUXILIARIES - _COPULAS for w in words[after : after + 4])
+    return any(w in _INVERTING for w in words[after : after + 4])
 
 
 def supports(question: Question, passage: ScoredSentence, corpus: CorpusView) -> bool:

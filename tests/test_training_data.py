@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -98,10 +99,6 @@ def test_an_article_swing_is_not_read_as_a_gain() -> None:
 def test_a_model_is_never_compared_on_articles_it_trained_on(tmp_path: Path) -> None:
     """A reader trained on a test article would look better there than it is: compare refuses
     it and names the articles."""
-    import json
-
-    import pytest
-
     from training.compare import main
 
     for name, trained_on in (("a", []), ("b", [data.TEST_ARTICLES[0]])):
