@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .nlp import normalize_term, terms, tokens
 from .protocols import CorpusView
-from .question import AUXILIARIES, AnswerForm, Question
+from .question import AUXILIARIES, DOCUMENT_NOUN, AnswerForm, Question
 from .reader import ReaderModel, Span
 from .types import Citation, Draft, ScoredSentence, Sentence
 
@@ -25,8 +25,6 @@ MIN_COVERAGE = 0.45
 # The reader reads the top sentences in two rounds: these first (one round on two threads),
 # the rest only when none of these scored ``settled`` (fitted with the margin).
 FIRST_ROUND = 2
-# A summary is the lead: long enough to say what a news story is about, short enough to read.
-SUMMARY_SENTENCES = 3
 # Injected instructions are data: a sentence that addresses the assistant is never read
 # as evidence, on any answer path.
 _INSTRUCTION = re.compile(
@@ -34,13 +32,34 @@ _INSTRUCTION = re.compile(
     r"|\b(?:system prompt|you are now|new instructions|as an ai\b|assistant must|reply only with)",
     re.IGNORECASE,
 )
-# "Summarise the article", "What is this story about?": the lead, not one span.
+# "Summarise the article", "What is the council budget article about?", "tl;dr": the lead, not one span.
 _SUMMARY = re.compile(
     r"\b(?:summari[sz]e|summary|tl;?dr|gist)\b"
-    r"|\bwhat(?:'s| is| are)\s+(?:this|the|these)\s+(?:article|story|document|text|piece|news)s?\s+about\b"
+    rf"|\bwhat(?:'s| is| are| was| were)\b[^?.!]{{0,80}}\b{DOCUMENT_NOUN}\b[^?.!]{{0,80}}\babout\s*[?.!]*\s*$"
     r"|\b(?:main|key)\s+points\b",
     re.IGNORECASE,
 )
+# Where a summary request names its article: the words before the noun ("the council budget
+# article") or after "about"/"on"/"of" at the end ("the article about the council budget").
+# A title in quotes names it too (a follow-up's "this article" is rewritten so).
+_NAMED_BEFORE = re.compile(
+    rf"\b(?:the|this|that|these|those|an?)\s+((?:[\w'’-]+\s+){{1,6}}?){DOCUMENT_NOUN}\b", re.IGNORECASE
+)
+_NAMED_AFTER = re.compile(
+    r"\b(?:about|on|of|regarding|concerning)\s+([^?.!“\"]+?)\s*[?.!]*\s*$", re.IGNORECASE
+)
+_NAMED_QUOTED = re.compile(r"[“\"]([^”\"]+)[”\"]")
+# The request's own words, which name no article.
+_REQUEST_TERMS = frozenset(
+    terms("article story document text piece news report file")
+    + terms("summarise summarize summary gist tl dr main key points")
+)
+# A summary is the lead: long enough to say what a news story is about, short enough to read.
+SUMMARY_SENTENCES = 3
+# With several articles and none named, each gets its lead's first sentence (a news lead is
+# written to say what the story is about), for at most this many, best-retrieved first.
+SUMMARY_DOCUMENTS = 5
+LEAD_SENTENCES_EACH = 1
 
 # After a wh-word these make a question inverted: "what is X" reads as a clause after
 # "don't say", "when did X happen" does not.
@@ -131,7 +150,7 @@ class ReaderAnswerer:
         if not passages:
             return refusal(question, "the store is empty")
         if asks_for_summary(question.text):
-            return summary(passages[0], corpus)
+            return summary(question, passages, corpus)
         candidates = self.candidates(question, passages, corpus)
         best = max(candidates, key=lambda c: c.score(self.retrieval_weight), default=None)
         if best is None or best.score(self.retrieval_weight) < self.margin:
@@ -205,15 +224,89 @@ _ANSWER_FORMS: dict[AnswerForm, Callable[[str, int, int], tuple[int, int]]] = {
 }
 
 
-def summary(top: ScoredSentence, corpus: CorpusView) -> Draft:
-    """The lead of the best-matching document: its first sentences that read as prose, each cited."""
-    sentences = corpus.document_sentences(top.sentence.doc_id)
+def summary(question: Question, passages: Sequence[ScoredSentence], corpus: CorpusView) -> Draft:
+    """The lead of the article the question names (by its title's words, else by what the
+    best-retrieved document covers); with none named, of every article (each its first
+    sentence, at most SUMMARY_DOCUMENTS); a refusal when the named article is not there."""
+    titles = corpus.document_titles()
+    retrieved = {p.sentence.sentence_id: p.score for p in passages}
+    topic = summary_topic(question.text)
+    if topic:
+        named = named_documents(topic, titles) or _retrieved_about(topic, passages, corpus)
+        if not named:
+            about = " ".join(_topic_phrases(question.text))
+            return Draft(
+                text=f"None of the documents is about {about}.",
+                short=None,
+                citations=(),
+                refused=True,
+                notes=(f"refused: no document is about {sorted(topic)}",),
+            )
+    else:
+        ranked = list(dict.fromkeys(p.sentence.doc_id for p in passages))
+        named = [*ranked, *(d for d in titles if d not in ranked)]
+    if len(named) == 1:
+        lead = _lead(named[0], corpus, SUMMARY_SENTENCES)
+        title = titles.get(named[0], "")
+        citations = tuple(
+            citation(i, ScoredSentence(s, title, retrieved.get(s.sentence_id, 0.0)))
+            for i, s in enumerate(lead, start=1)
+        )
+        text = " ".join(f"{c.text} [{c.marker}]" for c in citations)
+        return Draft(text=text, short=None, citations=citations, refused=False, notes=("summary: the lead",))
+    shown = named[:SUMMARY_DOCUMENTS]
+    citations_: list[Citation] = []
+    parts = []
+    for doc_id in shown:
+        title = titles.get(doc_id, "")
+        for s in _lead(doc_id, corpus, LEAD_SENTENCES_EACH):
+            c = citation(len(citations_) + 1, ScoredSentence(s, title, retrieved.get(s.sentence_id, 0.0)))
+            citations_.append(c)
+            parts.append(f"{title or doc_id}: {c.text} [{c.marker}]")
+    if len(named) > len(shown):
+        parts.append(f"({len(named) - len(shown)} more documents; name one to have it summarised.)")
+    return Draft(
+        text="\n\n".join(parts),
+        short=None,
+        citations=tuple(citations_),
+        refused=False,
+        notes=(f"summary: the leads of {len(shown)} of {len(named)} documents",),
+    )
+
+
+def summary_topic(question: str) -> frozenset[str]:
+    """The terms by which a summary request names its article ({} when it names none)."""
+    return frozenset(t for phrase in _topic_phrases(question) for t in terms(phrase)) - _REQUEST_TERMS
+
+
+def _topic_phrases(question: str) -> list[str]:
+    patterns = (_NAMED_QUOTED, _NAMED_BEFORE, _NAMED_AFTER)
+    return [m.group(1).strip() for pattern in patterns for m in pattern.finditer(question)]
+
+
+def named_documents(topic: frozenset[str], titles: dict[str, str]) -> list[str]:
+    """The documents whose title (or id, a file name) holds the most of ``topic``, if any does."""
+    overlap = {d: len(topic & set(terms(f"{title} {d}"))) for d, title in titles.items()}
+    best = max(overlap.values(), default=0)
+    return [d for d, n in overlap.items() if n == best] if best else []
+
+
+def _retrieved_about(
+    topic: frozenset[str], passages: Sequence[ScoredSentence], corpus: CorpusView
+) -> list[str]:
+    """The best-retrieved document that holds most (at least half) of ``topic``: an article
+    named by what it is about rather than by its title."""
+    for p in passages:
+        if 2 * len(topic & corpus.document_terms(p.sentence.doc_id)) >= len(topic):
+            return [p.sentence.doc_id]
+    return []
+
+
+def _lead(doc_id: str, corpus: CorpusView, n: int) -> list[Sentence]:
+    """A document's first ``n`` sentences that read as prose (not its title or a dateline)."""
+    sentences = corpus.document_sentences(doc_id)
     lead = [s for s in sentences if len(s.text.split()) >= 8 and s.text.rstrip()[-1:] in '.!?"”’']
-    lead = (lead or sentences)[:SUMMARY_SENTENCES]
-    passages = [ScoredSentence(s, top.title, top.score) for s in lead]
-    citations = tuple(citation(i, p) for i, p in enumerate(passages, start=1))
-    text = " ".join(f"{c.text} [{c.marker}]" for c in citations)
-    return Draft(text=text, short=None, citations=citations, refused=False, notes=("summary: the lead",))
+    return (lead or sentences)[:n]
 
 
 def _previous_text(sentence: Sentence, corpus: CorpusView) -> str:

@@ -41,16 +41,31 @@ def _print_error(exc: AssistantError, as_json: bool) -> None:
         print(f"error: {exc}", file=sys.stderr)
 
 
+def _add_settings(parser: argparse.ArgumentParser, default: object) -> None:
+    group = parser.add_argument_group("settings (override ASSISTANT_* environment variables)")
+    group.add_argument(
+        "--data-dir", default=default, help="store directory (ASSISTANT_DATA_DIR, default ./data)"
+    )
+    group.add_argument(
+        "--store", default=default, choices=["embedded", "server"], help="Chroma mode (ASSISTANT_STORE)"
+    )
+    group.add_argument("--chroma-host", default=default, help="Chroma server host (ASSISTANT_CHROMA_HOST)")
+    group.add_argument(
+        "--chroma-port", default=default, type=int, help="Chroma server port (ASSISTANT_CHROMA_PORT)"
+    )
+    group.add_argument("--collection", default=default, help="collection name prefix (ASSISTANT_COLLECTION)")
+    group.add_argument(
+        "--embedder", default=default, help="'local:minilm' or 'openai:<model>' (ASSISTANT_EMBEDDER)"
+    )
+    group.add_argument("--top-k", default=default, type=int, help="sources per answer (ASSISTANT_TOP_K)")
+
+
 def _parser() -> argparse.ArgumentParser:
+    # The settings work before the command (`assistant --data-dir X docs`) and after it. After
+    # it they default to SUPPRESS: a subcommand's own default (None) would otherwise overwrite
+    # the value given before the command.
     common = argparse.ArgumentParser(add_help=False)
-    group = common.add_argument_group("settings (override ASSISTANT_* environment variables)")
-    group.add_argument("--data-dir", help="store directory (ASSISTANT_DATA_DIR, default ./data)")
-    group.add_argument("--store", choices=["embedded", "server"], help="Chroma mode (ASSISTANT_STORE)")
-    group.add_argument("--chroma-host", help="Chroma server host (ASSISTANT_CHROMA_HOST)")
-    group.add_argument("--chroma-port", type=int, help="Chroma server port (ASSISTANT_CHROMA_PORT)")
-    group.add_argument("--collection", help="collection name prefix (ASSISTANT_COLLECTION)")
-    group.add_argument("--embedder", help="'local:minilm' or 'openai:<model>' (ASSISTANT_EMBEDDER)")
-    group.add_argument("--top-k", type=int, help="sources per answer (ASSISTANT_TOP_K)")
+    _add_settings(common, argparse.SUPPRESS)
 
     llm = argparse.ArgumentParser(add_help=False)
     answers = llm.add_argument_group("LLM answers (default: the offline extractive answerer)")
@@ -63,7 +78,12 @@ def _parser() -> argparse.ArgumentParser:
         "--gguf", type=Path, help="serve this GGUF file with a local llama.cpp server (ASSISTANT_LLM_GGUF)"
     )
 
-    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description=__doc__,
+        epilog="The settings can come before the command or after it; LLM options go after it.",
+    )
+    _add_settings(parser, None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ingest = commands.add_parser("ingest", parents=[common], help="add files, folders or a documents.jsonl")
@@ -137,11 +157,19 @@ def _ask(args: argparse.Namespace) -> int:
     return 0
 
 
+CHAT_COMMANDS = {
+    "/new": "start a new conversation (forget the earlier questions)",
+    "/help": "list these commands",
+}
+
+
 def _chat(args: argparse.Namespace) -> int:
     with _open(args) as bot:
         _warn_if_empty(bot)
         conversation = bot.conversation()
-        print("Ask about the documents. Empty line or Ctrl-D to quit; /new starts over.")
+        print(
+            "Ask about the documents. Empty line or Ctrl-D to quit; /new starts over, /help lists commands."
+        )
         while True:
             try:
                 question = input("\n> ").strip()
@@ -151,6 +179,14 @@ def _chat(args: argparse.Namespace) -> int:
                 return 0
             if question == "/new":
                 conversation.reset()
+                print("Started a new conversation: follow-up questions no longer refer to earlier answers.")
+                continue
+            if question == "/help":
+                print("\n".join(f"{name}  {what}" for name, what in CHAT_COMMANDS.items()))
+                continue
+            if re.fullmatch(r"/\w+", question):
+                # A mistyped command would otherwise be asked as a question about the documents.
+                print(f"unknown command {question}; the commands are: {', '.join(CHAT_COMMANDS)}")
                 continue
             try:
                 print(format_answer(conversation.ask(question)))
@@ -212,7 +248,7 @@ def _warn_if_empty(bot: Assistant) -> None:
 
 
 def format_answer(answer: Answer) -> str:
-    lines = [answer.text]
+    lines = [*(f"({c.note})" for c in answer.corrections), answer.text]
     v = answer.verification
     if v is not None:
         if v.fallback:

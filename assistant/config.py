@@ -161,6 +161,10 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         hints = get_type_hints(type(self))
+        unknown = sorted(set(changes) - set(hints))
+        if unknown:
+            # dataclasses.replace would raise a bare TypeError.
+            raise ConfigError(f"unknown setting {unknown[0]!r}; the settings are: {', '.join(hints)}")
         changes = {
             k: _coerce(k, hints[k], v) if k in hints and v is not None else v for k, v in changes.items()
         }

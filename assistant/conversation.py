@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .nlp import terms, tokens
-from .question import analyze
+from .question import DOCUMENT_NOUN, analyze
 from .types import Answer, Turn
 
 if TYPE_CHECKING:
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 _PERSON_PRONOUNS = {"he": "", "she": "", "him": "", "her": "'s?", "his": "'s", "hers": "'s"}
 # References no name can replace ("that", "there"): the previous turn joins the query instead.
 _REFERRING = {"it", "its", "they", "them", "their", "that", "this", "those", "these", "there", "then"}
+# "this article", "that story": the document the conversation is about.
+_THIS_DOCUMENT = re.compile(rf"\b(?:this|that|the same)\s+({DOCUMENT_NOUN})\b", re.IGNORECASE)
 # A short answer that reads as a name (capitalised words): only those replace "he"/"she".
 _NAME = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,4}$")
 
@@ -35,7 +37,7 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, str]:
     last = history[-1]
     if not _refers(question):
         return question, question
-    standalone = question
+    standalone = _name_the_document(question, history)
     name = person(history)
     if name:
         for pronoun, suffix in _PERSON_PRONOUNS.items():
@@ -46,6 +48,17 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, str]:
                 break
     query = f"{standalone} {last.question} {_short(last.answer)}".strip()
     return standalone, query
+
+
+def _name_the_document(question: str, history: Sequence[Turn]) -> str:
+    """ "What is this article about?" -> 'What is the article “<title>” about?', the title of
+    the one document the latest answer with citations cited. When it cited several, "this
+    article" could be any of them and stays as it is."""
+    match = _THIS_DOCUMENT.search(question)
+    cited = next((t.sources for t in reversed(history) if t.sources), ())
+    if not match or len(cited) != 1:
+        return question
+    return f"{question[: match.start()]}the {match.group(1)} “{cited[0]}”{question[match.end() :]}"
 
 
 def person(history: Sequence[Turn]) -> str | None:
@@ -92,8 +105,10 @@ def _short(answer: str) -> str:
 
 def remember(answer: Answer) -> Turn:
     """What a conversation keeps of an answered turn: the short answer when there is one
-    (a name resolves "he" in the next question), else the whole text."""
-    return Turn(answer.question, answer.short or answer.text)
+    (a name resolves "he" in the next question), else the whole text; and the documents it
+    cited (one resolves "this article")."""
+    sources = tuple(dict.fromkeys(c.title or c.doc_id for c in answer.citations))
+    return Turn(answer.question, answer.short or answer.text, sources)
 
 
 class Conversation:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -27,7 +28,8 @@ from .loaders import without_surrogates
 from .protocols import Answerer, Condenser, Embedder, StreamingAnswerer, VectorIndex
 from .question import analyze
 from .retrieval import HybridRetriever
-from .store import ChromaIndex, make_client
+from .spelling import correct as correct_spelling
+from .store import ChromaIndex, compact_store, make_client, prepare_data_dir
 from .types import Answer, Chunk, Document, DocumentInfo, Draft, IngestReport, ScoredSentence, Turn
 
 if TYPE_CHECKING:
@@ -112,11 +114,23 @@ class Assistant:
     ) -> Assistant:
         """Open (or create) the store. ``data_dir`` and keyword overrides beat the environment;
         ``answerer`` replaces the configured backend's."""
+        if data_dir is not None and not isinstance(data_dir, str | os.PathLike):
+            raise InvalidArgumentError(
+                f"data_dir must be a folder path (str or Path), not {type(data_dir).__name__} "
+                f"({data_dir!r:.60}); for example Assistant.open('data/')"
+            )
+        if settings is not None and not isinstance(settings, Settings):
+            raise InvalidArgumentError(
+                f"settings must be an assistant.Settings, not {type(settings).__name__}; "
+                "build one with Settings.from_env(...) or pass keyword overrides instead"
+            )
         settings = settings or Settings.from_env()
         if data_dir is not None:
             overrides["data_dir"] = Path(data_dir)
         if overrides:
             settings = settings.replace(**overrides)
+        # Before anything writes into it (the embedding cache comes first).
+        prepare_data_dir(settings.data_dir)
         embedder = make_embedder(settings)
         index = ChromaIndex(make_client(settings), settings.collection, embedder.name)
         return cls(settings, index, embedder, answerer)
@@ -177,7 +191,15 @@ class Assistant:
         return self.index.chunks(doc_id)
 
     def remove(self, doc_id: str) -> None:
+        """Remove a document and give back the disk space it used: its cached vectors, its
+        rows in the lexical snapshot and, once enough is free, in Chroma's SQLite file."""
+        sentences = [s.text for s, _ in self.lexical.table().rows({doc_id})]
         self.index.remove(doc_id)
+        forget = getattr(self.embedder, "forget", None)
+        if forget:
+            forget(sentences)
+        self.lexical.table()  # rewrites the snapshot without the document
+        compact_store(self.settings)
 
     # Questions -------------------------------------------------------------------------
 
@@ -222,6 +244,9 @@ class Assistant:
         self, question: str, turns: list[Turn], top_k: int | None, answerer: Answerer, started: float
     ) -> Iterator[str | Answer]:
         standalone, query = self._standalone(question, turns, answerer)
+        # Typos are read as the corpus's words before retrieval; the answer names each one.
+        spelled = correct_spelling(standalone, self.lexical.table())
+        standalone, query = spelled.text, spelled.apply(query)
         analysed = analyze(standalone)
         passages = self.retriever.retrieve(analysed, max(top_k or self.settings.top_k, 10), query_text=query)
         first: float | None = None
@@ -254,6 +279,7 @@ class Assistant:
             notes=draft.notes,
             verification=draft.verification,
             ttft_ms=(first - started) * 1000,
+            corrections=spelled.corrections,
         )
 
     def _standalone(self, question: str, turns: list[Turn], answerer: Answerer) -> tuple[str, str]:
@@ -298,6 +324,9 @@ class Assistant:
         return question
 
     def close(self) -> None:
+        # The retriever first: it waits for its background jobs, which use the embedder and the
+        # store closed below.
+        self.retriever.close()
         for answerer in self._answerers.values():
             close_answerer = getattr(answerer, "close", None)
             if close_answerer:
@@ -305,7 +334,6 @@ class Assistant:
         close = getattr(self.embedder, "close", None)
         if close:
             close()
-        self.retriever.close()
 
     def __enter__(self) -> Assistant:
         return self

@@ -176,6 +176,9 @@ class CachedEmbedder:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False)
+            # Pages freed by `forget` go back to the file system (a no-op on an existing cache
+            # made without it; `forget` converts that one).
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             # A cache, not a record: WAL without a sync per commit makes storing one
             # question's vector ~0.1 ms instead of ~14 ms (an fsync); a crash loses at
             # most the last few vectors, which are simply embedded again.
@@ -219,10 +222,42 @@ class CachedEmbedder:
             self._memory.update({k: found[k] for k in keys[:64]})
         return np.stack([found[k] for k in keys]) if keys else self.inner.embed([])
 
+    def forget(self, texts: Sequence[str]) -> None:
+        """Drop the vectors of ``texts`` (a removed document's sentences) and give their disk
+        space back. A text another document shares is simply embedded again if needed."""
+        keys = {self._key(t) for t in texts}
+        with self._lock:
+            for key in keys:
+                self._memory.pop(key, None)
+            if self._db is None or not keys:
+                return
+            ordered = sorted(keys)
+            for begin in range(0, len(ordered), 500):
+                part = ordered[begin : begin + 500]
+                self._db.execute(f"DELETE FROM vectors WHERE key IN ({','.join('?' * len(part))})", part)
+            self._db.commit()
+            try:
+                if self._db.execute("PRAGMA auto_vacuum").fetchall() == [(0,)]:
+                    # A cache made before auto_vacuum: one VACUUM switches it on.
+                    self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+                    self._db.execute("VACUUM")
+                else:
+                    # executescript steps the pragma to the end; execute() frees one page a call.
+                    self._db.executescript("PRAGMA incremental_vacuum;")
+                # The WAL holds the moved pages until a checkpoint; TRUNCATE also empties its file.
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            except sqlite3.OperationalError:
+                # Another process is using the cache: the pages stay free inside the file and are
+                # reused by the next vectors; the next removal tries again.
+                pass
+
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        # Under the lock: closing the connection while another thread reads or writes it
+        # crashes SQLite's C code instead of raising.
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
 
 class LazyEmbedder:

@@ -8,6 +8,8 @@ AssistantError
 │   ├── UnreadableDocumentError
 │   ├── NothingToIngestError
 │   ├── UnknownDocumentError
+│   ├── EmptyStoreError     the collection has no documents where some are needed
+│   ├── DataDirError        the data dir cannot be used (a file, not writable)
 │   ├── InvalidArgumentError  a library call got an argument of the wrong type
 │   └── QuestionSetError    a line of a scripted question set is malformed
 ├── ConfigError             a setting is missing or invalid
@@ -53,6 +55,14 @@ class NothingToIngestError(UserInputError):
 
 class UnknownDocumentError(UserInputError):
     pass
+
+
+class EmptyStoreError(UserInputError):
+    """The collection has no documents, and what was asked makes no sense without some."""
+
+
+class DataDirError(UserInputError):
+    """The data dir is not a folder we can create and write; the message names the path."""
 
 
 class InvalidArgumentError(UserInputError, TypeError):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .core import Assistant
-from .errors import AssistantError, QuestionSetError
+from .errors import AssistantError, EmptyStoreError, QuestionSetError
 from .types import Answer, Citation, ScoredSentence, Turn
 
 REQUIRED = {"qid": str, "question": str, "answers": list, "answerable": bool}
@@ -344,6 +344,20 @@ def run(
     questions: Sequence[EvalQuestion],
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Scored]:
+    """Ask every question and score its answer; a question that fails is scored with its error.
+
+    Raises ``EmptyStoreError`` when the collection has no documents.
+    """
+    if bot.is_empty():
+        # Every question would be refused: accuracy 0 and false refusal rate 1.0 that measure
+        # nothing but the missing documents.
+        raise EmptyStoreError(
+            f"collection {bot.settings.collection!r} has no documents, so every question would be "
+            "refused and the report would measure nothing; ingest the documents the questions are "
+            "about first: `assistant eval` with --corpus FOLDER or --documents FILE.jsonl (each "
+            "question set gets a collection of its own; --collection NAME picks one you filled), "
+            "or Assistant.ingest(...) before evaluation.run"
+        )
     spans = _Spans(bot.document_text)
     out = []
     for number, question in enumerate(questions, start=1):

@@ -32,6 +32,8 @@ CONTEXT_WINDOW = 2  # sentences either side, plus the title, that a sentence "kn
 SNAPSHOT_VERSION = 5  # bump when LexicalTable changes shape
 
 log = logging.getLogger(__name__)
+# What a table derives on demand and never persists.
+_DERIVED = ("_term_sets", "_doc_terms", "_vocabulary", "_title_terms")
 
 
 class BM25:
@@ -57,6 +59,18 @@ class BM25:
             offset += len(term_rows)
         self._rows = np.fromiter((r for t in rows.values() for r in t), dtype=np.int32, count=offset)
         self._tfs = np.fromiter((f for t in freqs.values() for f in t), dtype=np.float32, count=offset)
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._slices
+
+    def vocabulary(self) -> list[str]:
+        """Every term that some row holds."""
+        return list(self._slices)
+
+    def rows(self, term: str) -> np.ndarray:
+        """The rows that hold ``term``."""
+        lo, hi = self._slices.get(term, (0, 0))
+        return self._rows[lo:hi]
 
     def idf(self, term: str) -> float:
         lo, hi = self._slices.get(term, (0, 0))
@@ -108,6 +122,8 @@ class LexicalTable:
     bm25: BM25
     _term_sets: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
     _doc_terms: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _vocabulary: list[str] | None = field(default=None, repr=False)
+    _title_terms: frozenset[str] | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -150,10 +166,10 @@ class LexicalTable:
         return len(self.texts)
 
     def __getstate__(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_term_sets", "_doc_terms")}
+        return {k: v for k, v in self.__dict__.items() if k not in _DERIVED}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state, _term_sets={}, _doc_terms={})
+        self.__dict__.update(state, _term_sets={}, _doc_terms={}, _vocabulary=None, _title_terms=None)
 
     def sentence(self, row: int) -> Sentence:
         return Sentence(
@@ -169,6 +185,26 @@ class LexicalTable:
         parsed = Sentence.parse_id(sentence_id)
         rows = self.doc_rows.get(parsed[0]) if parsed else None
         return rows[parsed[1]] if parsed and rows is not None and parsed[1] < len(rows) else None
+
+    def knows(self, term: str) -> bool:
+        """Is ``term`` in some sentence or title of the corpus?"""
+        return term in self.bm25 or term in self._title_vocabulary()
+
+    def vocabulary(self) -> list[str]:
+        """Every term of the corpus (sentences and titles), listed once per table on demand:
+        only a question with a word the corpus does not know needs it (``spelling``)."""
+        if self._vocabulary is None:
+            self._vocabulary = sorted(self._title_vocabulary().union(self.bm25.vocabulary()))
+        return self._vocabulary
+
+    def _title_vocabulary(self) -> frozenset[str]:
+        if self._title_terms is None:
+            self._title_terms = frozenset(t for terms_ in self.title_terms.values() for t in terms_)
+        return self._title_terms
+
+    def document_titles(self) -> dict[str, str]:
+        """Every document's title ('' when it has none), in the table's order."""
+        return {doc_id: self.titles[rows[0]] for doc_id, rows in self.doc_rows.items() if len(rows)}
 
     def term_set(self, row: int) -> frozenset[str]:
         found = self._term_sets.get(row)
@@ -285,6 +321,9 @@ class LexicalIndex:
 
     def document_terms(self, doc_id: str) -> frozenset[str]:
         return self._current().document_terms(doc_id)
+
+    def document_titles(self) -> dict[str, str]:
+        return self._current().document_titles()
 
     def context_terms(self, sentence: Sentence) -> frozenset[str]:
         """Terms of the sentence, its neighbours and its document's title."""

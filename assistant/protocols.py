@@ -96,6 +96,10 @@ class CorpusView(Protocol):
 
     def document_terms(self, doc_id: str) -> frozenset[str]: ...
 
+    def document_titles(self) -> dict[str, str]:
+        """Every document's id and title ('' when it has none): which article a question names."""
+        ...
+
 
 @runtime_checkable
 class Answerer(Protocol):

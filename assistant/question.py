@@ -24,6 +24,9 @@ _STATEMENT = re.compile(
 )
 
 
+# How a question names a document: "the article", "this story", "the earnings report".
+DOCUMENT_NOUN = r"(?:article|story|document|text|piece|news|report|file)s?"
+
 AnswerForm = Literal["span", "clause", "sentence"]
 
 

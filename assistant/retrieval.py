@@ -11,7 +11,7 @@ fusion of dense and BM25 does not.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -55,7 +55,11 @@ class HybridRetriever:
         dense_side = self._dense_pool.submit(self._dense, query_text)
         table = self._lexical.table()
         if not len(table):
-            dense_side.cancel()
+            # Nothing to rank, but a dense job that already started cannot be cancelled: wait for
+            # it, so that no work on the embedder or Chroma outlives this call (one left running
+            # while the caller closed the embedder's cache crashed the process, issue 26).
+            if not dense_side.cancel():
+                wait([dense_side])
             return []
         query_terms = list(dict.fromkeys(terms(query_text))) or list(question.terms)
         all_lexical = table.bm25.scores(query_terms)
@@ -105,7 +109,10 @@ class HybridRetriever:
         return scored[:k]
 
     def close(self) -> None:
-        self._dense_pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the dense workers and wait for a running job (the index warm-up or a question's
+        embedding and search) to end: the caller closes the embedder and the store next, and a
+        job still inside them then crashes the process (a segmentation fault, issue 26)."""
+        self._dense_pool.shutdown(wait=True, cancel_futures=True)
 
     def _dense(self, query_text: str) -> tuple[np.ndarray, dict[str, float]]:
         vector = self._embedder.embed([query_text])[0]

@@ -7,16 +7,21 @@ whole sentences, for readers that want passages). Records carry their offsets.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
 from .config import Settings
-from .errors import AssistantError, BackendError, ConfigError, UnknownDocumentError
+from .errors import AssistantError, BackendError, ConfigError, DataDirError, UnknownDocumentError
 from .types import Chunk, DocumentInfo, DocumentRecord, Sentence
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,6 +48,77 @@ def _guarded(action: str) -> Callable[[F], F]:
     return decorate
 
 
+_WHERE_DATA_DIR = "Assistant.open(data_dir=...), --data-dir or ASSISTANT_DATA_DIR"
+
+
+def prepare_data_dir(data_dir: Path) -> None:
+    """Create the data dir if needed; a path that cannot be one is our error, naming it.
+
+    Without this check a file given as the data dir surfaced as a bare ``FileExistsError``
+    from deep inside the embedding cache (issue 26).
+    """
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DataDirError(
+            f"the data dir {str(data_dir)!r} is a file, not a folder; set the data dir "
+            f"({_WHERE_DATA_DIR}) to a folder: an existing one, or a new one, which is created"
+        )
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataDirError(
+            f"cannot create the data dir {str(data_dir)!r} ({exc.strerror or exc}); set the data dir "
+            f"({_WHERE_DATA_DIR}) to a folder you can write"
+        ) from None
+    if not os.access(data_dir, os.W_OK | os.X_OK):
+        raise DataDirError(
+            f"the data dir {str(data_dir)!r} is not writable; set the data dir ({_WHERE_DATA_DIR}) "
+            "to a folder you can write, or change its permissions"
+        )
+
+
+# Chroma's SQLite file keeps the pages of deleted rows (it is made without auto_vacuum); a VACUUM
+# rewrites the live rows, so its cost is that of the whole store: run it only once at least this
+# share of the file is free, which bounds the rewriting to a few times what was removed.
+VACUUM_FREE_SHARE = 0.25
+
+# Run in a child process: Chroma's Rust core links its own SQLite, and a second SQLite library
+# opening the same file in one process breaks SQLite's POSIX locks (sqlite.org/howtocorrupt.html
+# 2.2.1). Across processes the locks hold: if Chroma is in the middle of something, the VACUUM
+# times out and changes nothing.
+_VACUUM_SCRIPT = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=5)
+pages = db.execute("PRAGMA page_count").fetchone()[0]
+free = db.execute("PRAGMA freelist_count").fetchone()[0]
+if pages and free >= float(sys.argv[2]) * pages:
+    # Chroma's full-text index (FTS5) keeps deleted documents' entries until its b-trees are
+    # merged; "optimize" is FTS5's own command for that, and leaves the index's content as it is.
+    fts = "embedding_fulltext_search"
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (fts,)).fetchone():
+        with db:
+            db.execute(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")
+    db.execute("VACUUM")
+db.close()
+"""
+
+
+def compact_store(settings: Settings) -> None:
+    """Give back the disk space of rows deleted from an embedded store (after a removal).
+
+    Best effort: a failure leaves the space free inside the file, where new rows reuse it.
+    """
+    path = settings.data_dir / "chroma" / "chroma.sqlite3"
+    if settings.store != "embedded" or not path.is_file():
+        return
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(
+            [sys.executable, "-c", _VACUUM_SCRIPT, str(path), str(VACUUM_FREE_SHARE)],
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+
+
 def make_client(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -59,7 +135,7 @@ def make_client(settings: Settings) -> Any:
                 f"({exc}); start it with: chroma run --host {settings.chroma_host} "
                 f"--port {settings.chroma_port} --path <dir>"
             ) from exc
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings.data_dir)
     return chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
 
 

@@ -152,6 +152,18 @@ class Verification:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """A word of the question that was read as another: a typo matched to the corpus's words."""
+
+    original: str
+    corrected: str
+
+    @property
+    def note(self) -> str:
+        return f"Read “{self.original}” as “{self.corrected}”."
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str
@@ -167,6 +179,8 @@ class Answer:
     """The citation verifier's record (LLM answers); None for the extractive answerer."""
     ttft_ms: float | None = None
     """Time to the first streamed text, from the question (the whole text at once offline)."""
+    corrections: tuple[Correction, ...] = ()
+    """Typos read as the corpus's words; ``standalone_question`` is the question as read."""
 
     def to_dict(self, passages: int = 5) -> dict[str, Any]:
         """The answer as plain JSON (``assistant ask --json`` and the web UI's ``/ask`` API):
@@ -178,6 +192,7 @@ class Answer:
             "short": self.short,
             "refused": self.refused,
             "standalone_question": self.standalone_question,
+            "corrections": [asdict(c) | {"note": c.note} for c in self.corrections],
             "citations": [asdict(c) for c in self.citations],
             "passages": [
                 {
@@ -233,6 +248,9 @@ class DocumentRecord:
 class Turn:
     question: str
     answer: str
+    sources: tuple[str, ...] = ()
+    """The documents the answer cited (titles, or ids when untitled), first cited first:
+    what "this article" means in the next question."""
 
 
 @dataclass(frozen=True)

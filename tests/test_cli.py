@@ -12,6 +12,8 @@ from conftest import (
     HEADLINE_QUESTION,
     SEED_ID,
     STARMER_SENTENCE,
+    cli_command,
+    cli_env,
     open_bot,
     run_cli,
 )
@@ -146,3 +148,45 @@ def test_ingest_shows_progress_naming_each_large_file(tmp_path: Path) -> None:
         -1500:
     ]
     assert "100%" in done.stderr and "2 added" in done.stdout
+
+
+def test_settings_work_before_the_command(cli_store: Path, tmp_path: Path) -> None:
+    """`assistant --data-dir X docs` uses X (it was "invalid choice: 'X'"); a setting given
+    before the command is not overwritten by the command's own default."""
+    done = run_cli(tmp_path / "elsewhere", "--data-dir", str(cli_store), "docs")
+    assert done.returncode == 0, done.stderr
+    assert SEED_ID in done.stdout, done.stdout
+    # The same setting after the command wins over the one before it.
+    after = run_cli(
+        tmp_path / "elsewhere", "--data-dir", str(tmp_path / "empty"), "docs", "--data-dir", str(cli_store)
+    )
+    assert after.returncode == 0 and SEED_ID in after.stdout, after.stdout + after.stderr
+
+
+def test_data_dir_that_is_a_file_is_a_clean_error(tmp_path: Path) -> None:
+    """ASSISTANT_DATA_DIR naming a file: `assistant ask` prints one error line naming the path and
+    how to fix it, exit 2, no traceback (it was a FileExistsError traceback)."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder", encoding="utf-8")
+    done = run_cli(a_file, "ask", "hi", embedder="hash:64")
+    assert done.returncode == 2, done.stderr
+    line = assert_clean_error(done)
+    assert str(a_file) in line and "not a folder" in line and "ASSISTANT_DATA_DIR" in line, line
+
+
+def test_chat_commands_say_what_they_did(tmp_path: Path) -> None:
+    """In `assistant chat`, /new says that a new conversation started (it printed nothing),
+    /help lists the commands, and an unknown /command says so instead of being asked."""
+    done = subprocess.run(
+        cli_command("chat"),
+        input="/help\n/new\n/nope\n\n",
+        env=cli_env(tmp_path / "data") | {"ASSISTANT_EMBEDDER": "hash:64"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "/new" in out and "/help" in out
+    assert "Started a new conversation" in out, out
+    assert "unknown command /nope" in out, out

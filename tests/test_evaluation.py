@@ -253,3 +253,34 @@ def test_data_use_counts_questions_from_trained_articles() -> None:
     assert use == {"questions_from_training_articles": 1, "questions_from_tuning_articles": 1}
     assert data_use_label({"n": 3, **use}).startswith("NOT held out")
     assert data_use_label({"n": 3, "questions_from_training_articles": 0}).startswith("held out")
+
+
+def test_eval_cli_on_an_empty_collection_is_an_error(tmp_path: Path) -> None:
+    """`assistant eval` without --corpus/--documents on an empty collection exits 2 with one error
+    line saying to pass --corpus or --documents, instead of reporting accuracy 0 and false
+    refusal rate 1.0 as if the assistant had been measured; no report is written."""
+    (tmp_path / "set").mkdir()
+    questions = write_jsonl(tmp_path / "set" / "questions.jsonl", TINY_SET)
+    out = tmp_path / "out"
+    done = subprocess.run(
+        cli_command("eval", str(questions), "--out", str(out)),
+        env=cli_env(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    (error,) = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert "no documents" in error and "--corpus" in error and "--documents" in error, error
+    assert "answer_accuracy" not in done.stdout
+    assert not (out / "report.json").exists()
+
+
+def test_run_on_an_empty_store_raises(fresh_bot: Assistant, tmp_path: Path) -> None:
+    """`evaluation.run` on a store without documents raises EmptyStoreError (a UserInputError)
+    naming the collection, rather than scoring every question as a false refusal."""
+    from assistant.errors import EmptyStoreError
+
+    with pytest.raises(EmptyStoreError, match=r"'news' has no documents"):
+        run(fresh_bot, load_questions(write_jsonl(tmp_path / "q.jsonl", TINY_SET)))

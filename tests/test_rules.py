@@ -8,9 +8,11 @@ import pytest
 from assistant import Assistant
 from assistant.answer import MIN_COVERAGE, names_and_numbers_near, refusal, supports
 from assistant.conversation import resolve
+from assistant.lexical import LexicalTable
 from assistant.nlp import terms
 from assistant.question import analyze
-from assistant.types import ScoredSentence, Turn
+from assistant.spelling import correct
+from assistant.types import ScoredSentence, Sentence, Turn
 
 HEADLINE = "Who proposed 30,000 troops?"
 
@@ -140,3 +142,30 @@ def test_llm_sources_must_cover_enough_of_the_question(seed_bot: Assistant) -> N
     assert right.coverage >= MIN_COVERAGE and supports(question, right, seed_bot.lexical)
     thin = ScoredSentence(right.sentence, right.title, right.score, coverage=MIN_COVERAGE - 0.01)
     assert not supports(question, thin, seed_bot.lexical)
+
+
+def _cup_table() -> LexicalTable:
+    texts = [
+        "The match went to extra time after a late goal.",
+        "Fans waited a long time for the final whistle.",
+    ]
+    rows = [(Sentence("cup.txt", i, 0, len(t), t), "Cup final") for i, t in enumerate(texts)]
+    return LexicalTable.build("r1", {"cup.txt": "h"}, rows)
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("tme", "time"),  # one edit: read
+        ("tiem", "time"),  # two letters swapped count as one edit
+        ("tmx", "tmx"),  # ONE_EDIT_UP_TO: two edits from "time" in a short word is too far
+        ("tm", "tm"),  # MIN_TYPO_LENGTH: too short to tell from an abbreviation
+        ("tmiee", "time"),  # a longer word may carry two edits
+    ],
+)
+def test_how_far_a_typo_may_be_from_the_corpus_word(typed: str, read: str) -> None:
+    """ONE_EDIT_UP_TO and MIN_TYPO_LENGTH: a short unknown word is read as a corpus word only
+    one edit away, a word under three letters never; otherwise every short word would be
+    "corrected" into one of the many words two edits from it."""
+    spelled = correct(f"Who scored in extra {typed}?", _cup_table())
+    assert spelled.text == f"Who scored in extra {read}?"
