@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     if not bot.documents():
         log.info("empty store in %s: ingesting %s", settings.data_dir, CORPUS)
         log.info("ingested: %s", bot.ingest(CORPUS).summary())
-    demo = build_ui(bot, settings)
+    demo = build_ui(bot, settings, bundled=CORPUS)
     demo.launch(share=args.share, **launch_options(settings))
 
 

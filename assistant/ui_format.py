@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,24 @@ REFUSAL_HINT = (
     "I only answer from the indexed documents, and none of them says this. "
     "Try rephrasing the question, or add a document that covers it in the **Documents** tab."
 )
-VIEWER_PLACEHOLDER = '<p class="viewer-empty">Choose a source above to read it in its document.</p>'
+# Before any answer there is nothing above the viewer to choose from: say what will appear.
+VIEWER_PLACEHOLDER = (
+    '<p class="viewer-empty">Ask a question: each source of its answer can be opened here, '
+    "in its document.</p>"
+)
+VIEWER_CHOOSE = (
+    '<p class="viewer-empty">Choose a source above, or click a [1] marker in the answer, '
+    "to read it in its document.</p>"
+)
+# Where a [n] marker in an answer links to; static/app.js catches the click.
+SOURCE_LINK = "#source-"
+LLM_HINT = (
+    "Only the offline answerer is set up. To let an LLM write the answers, start the app with "
+    "`ASSISTANT_OPENAI_BASE_URL=http://HOST/v1` (any OpenAI-compatible server: vLLM, Ollama, "
+    "llama.cpp) and `ASSISTANT_LLM_MODEL=NAME`, or `OPENAI_API_KEY` for OpenAI itself, or "
+    "`ASSISTANT_LLM_GGUF=path/model.gguf` to run a local model; its answers are checked against "
+    "their sources."
+)
 STREAM_STEPS = 40
 STREAM_DELAY_S = 0.015
 
@@ -97,8 +114,45 @@ def passage_markdown(rank: int, passage: ScoredSentence, show_scores: bool) -> s
 
 
 def answer_text_markdown(text: str) -> str:
-    """The answer itself; its [n] markers stay visible as plain text."""
+    """The answer itself (while it streams); its [n] markers stay visible as plain text."""
     return md_escape(text)
+
+
+_ESCAPED_MARKER = re.compile(r"\\\[(\d+)\\\]")
+
+
+def link_markers(markdown: str, markers: Collection[int]) -> str:
+    """Each escaped ``\\[n\\]`` of a cited source becomes a link that opens source n."""
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match[1])
+        return f'[\\[{n}\\]]({SOURCE_LINK}{n} "Open source {n}")' if n in markers else match[0]
+
+    return _ESCAPED_MARKER.sub(link, markdown)
+
+
+def latency_markdown(answer: Answer) -> str:
+    """How long the answer took, as the user waited for it."""
+    seconds = answer.latency_ms / 1000
+    return f"*Answered in {seconds:.2f} s.*" if seconds < 10 else f"*Answered in {seconds:.0f} s.*"
+
+
+def viewer_hint_html(answer: Answer | None) -> str:
+    """What the empty viewer says: pick a source when the answer has some, else what will appear."""
+    return VIEWER_CHOOSE if answer is not None and answer.citations else VIEWER_PLACEHOLDER
+
+
+def backend_hint_markdown(settings: Settings) -> str:
+    """Under the backend menu: how to add an LLM when only the offline answerer is offered."""
+    return "" if any(b.needs_llm for b in available(settings)) else LLM_HINT
+
+
+def too_long_markdown(length: int, limit: int) -> str:
+    """A too-long question, in the user's terms (the setting's name is for whoever runs the app)."""
+    return (
+        f"**Sorry:** your question is {length:,} characters long; questions can be at most "
+        f"{limit:,} characters. Please shorten it to the question itself."
+    )
 
 
 def backend_choices(settings: Settings) -> tuple[dict[str, str], str]:
@@ -144,7 +198,7 @@ def verification_markdown(v: Verification | None) -> str:
 
 def answer_markdown(answer: Answer, top_k: int, show_scores: bool) -> str:
     """The complete chat message: the answer, then its sources (or, if refused, why not)."""
-    body = flagged_text_markdown(answer)
+    body = link_markers(flagged_text_markdown(answer), {c.marker for c in answer.citations})
     if check := verification_markdown(answer.verification):
         body = f"{body}\n\n{check}"
     if answer.refused:
@@ -153,11 +207,11 @@ def answer_markdown(answer: Answer, top_k: int, show_scores: bool) -> str:
         if closest:
             parts.append("**Closest passages — not an answer:**")
             parts.append("\n".join(passage_markdown(i, p, show_scores) for i, p in enumerate(closest, 1)))
-        return "\n\n".join(parts)
+        return "\n\n".join([*parts, latency_markdown(answer)])
     if not answer.citations:
-        return body
+        return f"{body}\n\n{latency_markdown(answer)}"
     sources = "\n\n".join(citation_markdown(c, answer.retrieved, show_scores) for c in answer.citations)
-    return f"{body}\n\n**Sources**\n\n{sources}"
+    return f"{body}\n\n**Sources**\n\n{sources}\n\n{latency_markdown(answer)}"
 
 
 def passages_markdown(answer: Answer | None, top_k: int, show_scores: bool) -> str:

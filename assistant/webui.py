@@ -8,18 +8,21 @@ never in module globals.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from .config import Settings
 from .core import Assistant
-from .errors import AssistantError
-from .types import Answer
+from .errors import AssistantError, QuestionTooLongError
+from .suggest import suggest
+from .types import Answer, DocumentInfo
 from .ui_format import (
     EXAMPLES,
     GENERIC_ERROR,
@@ -29,6 +32,7 @@ from .ui_format import (
     answer_markdown,
     answer_text_markdown,
     backend_choices,
+    backend_hint_markdown,
     clamp_top_k,
     document_choices,
     documents_html,
@@ -40,6 +44,8 @@ from .ui_format import (
     passages_markdown,
     source_choices,
     stream_prefixes,
+    too_long_markdown,
+    viewer_hint_html,
     viewer_html,
     viewer_message_html,
 )
@@ -62,7 +68,38 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "css": _static("app.css"),
         "theme": theme(),
         "footer_links": ["api"],
+        "js": _static("app.js"),
+        # Gradio's screen-reader status says "common.complete" (an untranslated key) after
+        # each event; our own status lines (role="status", app.js) say what happened.
+        "i18n": gr.I18n(en={"common.complete": "Done."}),
     }
+
+
+UPLOADS = "uploads"
+"""The folder in the data dir where an upload is staged, under its own name, while it is ingested."""
+
+
+def stage_uploads(paths: Sequence[str], folder: Path) -> list[Path]:
+    """Copy each upload to ``folder/<its file name>``.
+
+    Gradio keeps each upload in a temporary folder named by its content, so an edited file
+    came from a new path each time and was added beside the old one. Staged under one folder,
+    a file is known by the name the user gave it: the same name again updates it.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    staged: list[Path] = []
+    for path in paths:
+        target = folder / Path(path).name
+        shutil.copyfile(path, target)
+        staged.append(target)
+    return staged
+
+
+def own_documents(documents: Sequence[DocumentInfo], bundled: Path | None) -> list[DocumentInfo]:
+    """The user's documents, newest first: all but those ingested from the bundled folder."""
+    root = bundled.resolve() if bundled is not None else None
+    own = [d for d in documents if root is None or not Path(d.source).is_relative_to(root)]
+    return sorted(own, key=lambda d: d.added_at, reverse=True)
 
 
 def _static(name: str) -> str:
@@ -81,14 +118,21 @@ def theme() -> gr.themes.Base:
 # Wiring
 
 
-def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
-    """The whole app. ``bot`` is shared by all sessions; each session has its own chat."""
+def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) -> gr.Blocks:
+    """The whole app. ``bot`` is shared by all sessions; each session has its own chat.
+
+    ``bundled``: the folder of the seed articles; "Try asking" suggests questions about the
+    other (the user's) documents once there are some.
+    """
     # Gradio runs handlers in threads. Reading (retrieval, the reader, an LLM stream) is
     # thread-safe and runs unlocked, so one slow LLM answer never holds up other sessions;
     # writes to the store (upload, remove) are serialised with each other.
     write_lock = threading.Lock()
     max_k = max(10, settings.top_k)
     backends, default_backend = backend_choices(settings)
+    # Suggestions cost a few answers: computed once per set of the user's documents.
+    suggested: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    suggest_lock = threading.Lock()
 
     def answer_with(backend: str, question: str, turns: Sequence[Answer]) -> Iterator[str | Answer]:
         """Text deltas, then the final Answer (the library's stream)."""
@@ -123,7 +167,10 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
                     continue  # the offline answer is instant: typed out below, word by word
                 written += item
                 partial = [*asked, {"role": "assistant", "content": answer_text_markdown(written)}]
-                yield {chatbot: partial, question_box: "", status: ""}
+                yield {chatbot: partial, status: ""}
+        except QuestionTooLongError:
+            yield {status: too_long_markdown(len((question or "").strip()), settings.max_question_chars)}
+            return
         except AssistantError as exc:
             yield {status: error_markdown(str(exc))}
             return
@@ -138,7 +185,7 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
         if offline:
             for prefix in stream_prefixes(answer.text):
                 partial = [*asked, {"role": "assistant", "content": answer_text_markdown(prefix)}]
-                yield {chatbot: partial, question_box: "", status: ""}
+                yield {chatbot: partial, status: ""}
                 time.sleep(STREAM_DELAY_S)
         turns = [*turns, answer]
         yield {
@@ -147,8 +194,12 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
             sources: gr.update(choices=source_choices(answer), value=None, visible=bool(answer.citations)),
             passages: passages_markdown(answer, k, show_scores),
             current: len(turns) - 1,
-            viewer: VIEWER_PLACEHOLDER,
+            viewer: viewer_hint_html(answer),
         }
+
+    def take_question(question: str) -> tuple[str, str]:
+        """Empty the box as soon as a question is sent: what the user types next is theirs."""
+        return "", question or ""
 
     def select_turn(
         turns: list[Answer], top_k: float, show_scores: bool, event: gr.SelectData
@@ -179,6 +230,41 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
             log.exception("opening source %r failed", marker)
             return viewer_message_html(GENERIC_ERROR)
 
+    def open_cited(request: str, turns: list[Answer], top_k: float, show_scores: bool) -> tuple[Any, ...]:
+        """A click on marker [n] of answer t (``request`` is "t:n:nonce", sent by app.js)."""
+        try:
+            turn, marker = (int(part) for part in request.split(":")[:2])
+        except ValueError:
+            turn, marker = -1, 0
+        if not 0 <= turn < len(turns) or all(c.marker != marker for c in turns[turn].citations):
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        answer = turns[turn]
+        return (
+            gr.update(choices=source_choices(answer), value=str(marker), visible=True),
+            passages_markdown(answer, clamp_top_k(top_k, settings.top_k), show_scores),
+            turn,
+            open_source(str(marker), turns, turn),
+        )
+
+    def examples() -> Any:
+        """'Try asking': questions about the user's own documents once there are some, each one
+        the assistant answers; before that, the questions about the bundled article."""
+        own = own_documents(bot.documents(), bundled)
+        if not own:
+            return gr.update(samples=[[e] for e in EXAMPLES], visible=True)
+        key = tuple((d.doc_id, d.content_hash) for d in own)
+        with suggest_lock:
+            if key not in suggested:
+                try:
+                    questions = suggest(bot, own)
+                except Exception:
+                    log.exception("suggesting questions failed")
+                    questions = []
+                suggested.clear()
+                suggested[key] = questions
+            questions = suggested[key]
+        return gr.update(samples=[[q] for q in questions], visible=bool(questions))
+
     def rerender_passages(turns: list[Answer], current: int, top_k: float, show_scores: bool) -> str:
         answer = turns[current] if turns and current is not None and current < len(turns) else None
         return passages_markdown(answer, clamp_top_k(top_k, settings.top_k), show_scores)
@@ -206,23 +292,42 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
         if not paths:
             return (gr.skip(), *list_documents(), gr.skip())
         progress(0, desc="Reading files…")
+        staged: list[Path] = []
         try:
             with write_lock:
+                staged = stage_uploads(paths, settings.data_dir / UPLOADS)
                 report = bot.ingest(
-                    *paths,
+                    *staged,
                     progress=lambda done, total: progress((done, total), desc="Indexing", unit="characters"),
                 )
             message = ingest_report_markdown(report)
         except AssistantError as exc:
-            message = error_markdown(hide_paths(str(exc), paths))
+            message = error_markdown(hide_paths(str(exc), [*paths, *map(str, staged)]))
         except Exception:
             log.exception("ingesting %s failed", paths)
             message = error_markdown(GENERIC_ERROR)
+        finally:
+            for path in staged:  # the store keeps the text; the copy is not needed
+                path.unlink(missing_ok=True)
         return (message, *list_documents(), None)
+
+    def confirm_remove(doc_id: str | None) -> tuple[Any, ...]:
+        """Removing cannot be undone: ask first, naming the document."""
+        if not doc_id:
+            return gr.update(visible=False), gr.skip(), error_markdown("Choose a document to remove first.")
+        question = f"Remove **{md_escape(doc_id)}** from the index? This cannot be undone."
+        return gr.update(visible=True), question, ""
+
+    def cancel_remove() -> tuple[Any, ...]:
+        return gr.update(visible=False), "Nothing was removed."
 
     def remove(doc_id: str | None) -> tuple[Any, ...]:
         if not doc_id:
-            return (error_markdown("Choose a document to remove first."), *list_documents())
+            return (
+                error_markdown("Choose a document to remove first."),
+                *list_documents(),
+                gr.update(visible=False),
+            )
         try:
             with write_lock:
                 bot.remove(doc_id)
@@ -232,7 +337,7 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
         except Exception:
             log.exception("removing %s failed", doc_id)
             message = error_markdown(GENERIC_ERROR)
-        return (message, *list_documents())
+        return (message, *list_documents(), gr.update(visible=False))
 
     def ask_api(question: str, history: list[list[str]] | None = None) -> dict[str, Any]:
         """Answer a question from the documents. ``history``: earlier [question, answer] pairs."""
@@ -249,6 +354,7 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
     with gr.Blocks(title="News assistant", analytics_enabled=False, fill_width=True) as demo:
         turns_state = gr.State([])
         current = gr.State(-1)
+        asked = gr.State("")
         gr.Markdown(
             "# News assistant\nAnswers only from the indexed articles, with numbered sources you can check.",
             elem_id="app-title",
@@ -279,8 +385,15 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
                         )
                         ask = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
                     status = gr.Markdown("", elem_id="chat-status")
+                    # Filled by app.js when a marker [n] in an answer is clicked.
+                    cite_request = gr.Textbox(visible="hidden", elem_id="cite-request")
                     with gr.Row():
-                        gr.Examples([[e] for e in EXAMPLES], inputs=[question_box], label="Try asking")
+                        suggestions = gr.Dataset(
+                            components=[question_box],
+                            samples=[[e] for e in EXAMPLES],
+                            label="Try asking",
+                            elem_id="examples",
+                        )
                     reset = gr.Button("New conversation", size="sm", variant="secondary", elem_id="new-chat")
                 with gr.Column(scale=2, min_width=300):
                     sources = gr.Radio(
@@ -296,6 +409,8 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
                         backend = gr.Dropdown(
                             list(backends), value=default_backend, label="Answer backend", interactive=True
                         )
+                        hint = backend_hint_markdown(settings)
+                        gr.Markdown(hint, visible=bool(hint), elem_id="backend-hint")
                         top_k = gr.Slider(
                             1, max_k, value=min(settings.top_k, max_k), step=1, label="Passages shown"
                         )
@@ -320,12 +435,28 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
                     remove_button = gr.Button(
                         "Remove", variant="stop", scale=1, min_width=90, elem_id="remove"
                     )
+                with gr.Row(visible=False, elem_id="confirm-remove") as confirm_row:
+                    confirm_text = gr.Markdown("")
+                    confirm_button = gr.Button(
+                        "Yes, remove it", variant="stop", size="sm", elem_id="confirm-remove-yes"
+                    )
+                    cancel_button = gr.Button("Cancel", size="sm", elem_id="confirm-remove-no")
 
         private: dict[str, Any] = {"api_visibility": "private"}
-        chat_outputs = [chatbot, question_box, turns_state, status, sources, passages, current, viewer]
-        chat_inputs = [question_box, chatbot, turns_state, backend, top_k, show_scores]
-        question_box.submit(respond, chat_inputs, chat_outputs, **private)
-        ask.click(respond, chat_inputs, chat_outputs, **private)
+        chat_outputs = [chatbot, turns_state, status, sources, passages, current, viewer]
+        chat_inputs = [asked, chatbot, turns_state, backend, top_k, show_scores]
+        # take -> respond -> tell app.js the answer is complete, so it sends a queued question.
+        for send in (question_box.submit, ask.click):
+            send(take_question, question_box, [question_box, asked], **private).then(
+                respond, chat_inputs, chat_outputs, **private
+            ).then(None, js="() => { window.__answerDone && window.__answerDone(); }", **private)
+        suggestions.click(lambda sample: sample[0], suggestions, question_box, **private)
+        cite_request.change(
+            open_cited,
+            [cite_request, turns_state, top_k, show_scores],
+            [sources, passages, current, viewer],
+            **private,
+        ).then(None, js=_static("scroll-to-mark.js"), **private)
         chatbot.select(
             select_turn, [turns_state, top_k, show_scores], [sources, passages, current], **private
         )
@@ -346,10 +477,19 @@ def build_ui(bot: Assistant, settings: Settings) -> gr.Blocks:
             [chatbot, turns_state, status, sources, passages, current, viewer],
             **private,
         )
-        files.upload(upload, files, [docs_status, table, to_remove, files], **private)
-        remove_button.click(remove, to_remove, [docs_status, table, to_remove], **private)
-        documents_tab.select(list_documents, None, [table, to_remove], **private)
-        demo.load(list_documents, None, [table, to_remove], **private)
+        # One progress bar, on the status line (not one per output).
+        files.upload(
+            upload, files, [docs_status, table, to_remove, files], show_progress_on=[docs_status], **private
+        ).then(examples, None, suggestions, show_progress="hidden", **private)
+        remove_button.click(confirm_remove, to_remove, [confirm_row, confirm_text, docs_status], **private)
+        confirm_button.click(remove, to_remove, [docs_status, table, to_remove, confirm_row], **private).then(
+            examples, None, suggestions, show_progress="hidden", **private
+        )
+        cancel_button.click(cancel_remove, None, [confirm_row, docs_status], **private)
+        # Listing is quick: no progress timers flashing over the list.
+        documents_tab.select(list_documents, None, [table, to_remove], show_progress="hidden", **private)
+        demo.load(list_documents, None, [table, to_remove], show_progress="hidden", **private)
+        demo.load(examples, None, suggestions, show_progress="hidden", **private)
         gr.api(ask_api, api_name="ask")
     # Gradio runs one call per event at a time by default: one slow ingest or a streaming
     # answer would make every other user wait. Offline answers take tens of milliseconds;

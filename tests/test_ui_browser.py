@@ -10,21 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ui_support import ARTIFACTS, running_app
+from ui_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = ARTIFACTS / "screenshots"
@@ -175,6 +164,17 @@ def test_empty_question_shows_a_readable_message(page) -> None:
     assert page.locator('#chatbot [data-testid="bot"]').count() == bots
 
 
+def test_too_long_question_is_explained_in_plain_words(page) -> None:
+    """A question over the limit is refused with its length and the limit, in the user's
+    terms: no environment variable named to someone who cannot set it."""
+    page.fill("#question textarea", "why " * 600)
+    page.click("#ask")
+    page.wait_for_selector("#chat-status :text('characters long')")
+    status = page.inner_text("#chat-status")
+    assert "2,399" in status and "2,000" in status  # as counted: without the trailing space
+    assert "ASSISTANT_" not in status
+
+
 def test_scores_and_passages_follow_the_settings(page) -> None:
     page.click("text=Ranked passages")
     page.click("button:has-text('Settings')")
@@ -208,12 +208,78 @@ def test_uploaded_file_is_indexed_and_answerable(page, tmp_path: Path) -> None:
     assert "Lisbon" in last_answer(page).split("Sources")[0]
 
 
+# Records, from now on, which components show a progress timer and what the screen-reader
+# status regions say. (Hidden trackers stay in the page: only visible ones count.)
+RECORD_STATUS_JS = """
+() => {
+  window.__progressHosts = new Set();
+  window.__said = [];
+  new MutationObserver(() => {
+    for (const bar of document.querySelectorAll('.progress-text')) {
+      if (!bar.checkVisibility({opacityProperty: true, visibilityProperty: true})) continue;
+      const host = bar.closest('[id]');
+      window.__progressHosts.add(host ? host.id : '?');
+    }
+    for (const region of document.querySelectorAll('[role=status]')) {
+      const text = region.innerText.trim();
+      if (text && !window.__said.includes(text)) window.__said.push(text);
+    }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+}
+"""
+
+
+def test_uploading_an_edited_file_updates_it(page, tmp_path: Path) -> None:
+    """In the UI a file is known by the name it was uploaded under: an edited zorblat.txt
+    (Gradio keeps each upload in a new folder) replaces the old one and the message says
+    "Updated". The upload draws one progress bar, on the status line, and the screen reader
+    hears the status (never an untranslated "common.complete")."""
+    edited = tmp_path / "zorblat.txt"
+    edited.write_text("The Zorblat Festival takes place in Madrid every May.\nIt celebrates kites.\n")
+    page.click("button[role=tab]:has-text('Documents')")
+    page.evaluate(RECORD_STATUS_JS)
+    page.set_input_files("#upload input[type=file]", [str(edited)])
+    page.wait_for_selector("#docs-status :text('Updated')")
+    assert "zorblat.txt" in page.inner_text("#docs-status")
+    page.wait_for_selector("#documents :text('Madrid')")
+    documents = page.inner_text("#documents")
+    assert "2 documents indexed" in documents and "Lisbon" not in documents
+    assert page.evaluate("[...window.__progressHosts]") == ["docs-status"]
+    # Gradio announces an event's end at most every 5 s.
+    page.wait_for_function(
+        "() => window.__said.some(t => t === 'Done.' || t.includes('common.'))", timeout=9_000
+    )
+    said = page.evaluate("window.__said")
+    assert not any("common." in text for text in said), said
+    assert any(text.startswith("Updated") for text in said), said
+
+
+def test_try_asking_suggests_questions_about_the_users_document(page) -> None:
+    """Once the user has a document of their own, "Try asking" offers questions about it
+    (which the assistant answers), not the bundled article's; a click puts one in the box."""
+    page.click("button[role=tab]:has-text('Chat')")
+    page.wait_for_selector("#examples :text('Madrid')")
+    assert "Lavrov" not in page.inner_text("#examples")
+    page.click("#examples button:has-text('Madrid')")
+    page.wait_for_function("() => document.querySelector('#question textarea').value.includes('Madrid')")
+    page.fill("#question textarea", "")
+
+
 def test_clicking_an_earlier_answer_shows_its_sources(page) -> None:
     assert "Zorblat Festival" in page.inner_text("#sources")
     page.locator('#chatbot [data-testid="bot"]').first.click()
     page.wait_for_selector("#sources :text('chars 1,490–1,691')")
     page.click("#sources label:has-text('[1]')")
     page.wait_for_selector("#doc-viewer mark.current:text-matches('^Starmer is slated')")
+
+
+def test_a_marker_in_an_answer_opens_its_source(page) -> None:
+    """A [1] in an answer is a link: clicking it in the last answer (while an earlier one is
+    selected) shows that answer's sources and its source 1 highlighted in the viewer."""
+    page.locator('#chatbot [data-testid="bot"]').last.locator('a[href="#source-1"]').click()
+    page.wait_for_selector("#doc-viewer mark.current:text-matches('^The Zorblat Festival')")
+    assert "Zorblat Festival" in page.inner_text("#sources")
+    assert page.locator("#sources input:checked").get_attribute("value") == "1"
 
 
 def test_each_session_has_its_own_conversation(browser, app_url: str, page) -> None:
@@ -239,11 +305,20 @@ def test_each_session_has_its_own_conversation(browser, app_url: str, page) -> N
 
 
 def test_a_document_can_be_removed(page) -> None:
+    """Remove asks first, naming the document; Cancel keeps it; confirming removes it."""
     page.click("button[role=tab]:has-text('Documents')")
     page.click("#remove-doc input")
     page.click("[data-testid=dropdown-option]:has-text('zorblat.txt')")
     page.click("#remove")
+    page.wait_for_selector("#confirm-remove :text('Remove zorblat.txt from the index?')")
+    assert "2 documents indexed" in page.inner_text("#documents")
+    page.click("#confirm-remove-no")
+    page.wait_for_selector("#docs-status :text('Nothing was removed')")
+    assert "2 documents indexed" in page.inner_text("#documents")
+    page.click("#remove")
+    page.click("#confirm-remove-yes")
     page.wait_for_selector("#docs-status :text('Removed zorblat.txt')")
+    assert not page.locator("#confirm-remove").is_visible()
     page.wait_for_selector("#documents :text('1 document indexed')")
     assert "zorblat.txt" not in page.inner_text("#documents")
     page.click("button[role=tab]:has-text('Chat')")

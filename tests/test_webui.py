@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -11,8 +12,10 @@ from assistant import Settings
 from assistant.types import Answer, Citation, DocumentInfo, IngestReport, ScoredSentence, Sentence, Turn
 from assistant.ui_format import (
     REFUSAL_HINT,
+    VIEWER_PLACEHOLDER,
     answer_markdown,
     backend_choices,
+    backend_hint_markdown,
     display_title,
     documents_html,
     error_markdown,
@@ -25,6 +28,8 @@ from assistant.ui_format import (
     passages_markdown,
     source_choices,
     stream_prefixes,
+    too_long_markdown,
+    viewer_hint_html,
     viewer_html,
 )
 from assistant.webui import launch_options
@@ -81,7 +86,7 @@ def test_markdown_escape_neutralises_html_links_and_emphasis() -> None:
 
 def test_cited_answer_lists_title_sentence_and_span() -> None:
     text = answer_markdown(cited_answer(), top_k=5, show_scores=False)
-    assert text.startswith("Keir Starmer \\[1\\].")
+    assert text.startswith('Keir Starmer [\\[1\\]](#source-1 "Open source 1").')
     assert "**Sources**" in text
     assert "Title A" in text
     assert "chars 12–73" in text
@@ -209,9 +214,10 @@ def test_answer_serialises_to_plain_json() -> None:
 
 
 def test_history_keeps_the_short_answer() -> None:
-    """The UI remembers what Conversation remembers: the short answer, else the refusal's text."""
+    """The UI remembers what Conversation remembers: the short answer, else the refusal's text,
+    and the documents it cited (what "this article" means next)."""
     assert history_pairs([cited_answer(), refused_answer()]) == [
-        Turn("Who travels?", "Keir Starmer"),
+        Turn("Who travels?", "Keir Starmer", ("Title A",)),
         Turn("What is the capital of Peru?", "The documents don't say what is the capital of Peru."),
     ]
 
@@ -252,3 +258,45 @@ def test_app_flags_override_the_environment() -> None:
     assert (from_env.ui_host, from_env.ui_port) == ("127.0.0.2", 7001)
     assert app.settings_from(app.parse_args([]), {}).ui_port == 7860
     assert app.parse_args(["--share"]).share and app.CORPUS == REPO / "corpus"
+
+
+def test_answer_shows_how_long_it_took() -> None:
+    """Every answer, cited or refused, says its latency, as the user waited for it."""
+    cited = replace(cited_answer(), latency_ms=420.0)
+    assert "*Answered in 0.42 s.*" in answer_markdown(cited, 3, False)
+    slow = replace(refused_answer(), latency_ms=12_300.0)
+    assert "*Answered in 12 s.*" in answer_markdown(slow, 3, False)
+
+
+def test_answer_markers_link_to_their_sources() -> None:
+    """A cited [n] becomes a link that opens source n (app.js catches #source-n); a marker
+    with no such source stays plain text."""
+    answer = replace(cited_answer(), text="Keir Starmer [1], not [7].")
+    body = answer_markdown(answer, 3, False).split("**Sources**")[0]
+    assert '[\\[1\\]](#source-1 "Open source 1")' in body
+    assert "not \\[7\\]." in body
+
+
+def test_viewer_hint_points_above_only_when_there_are_sources() -> None:
+    """Before any answer (or after a refusal) nothing is above the viewer, so its hint does not
+    say "above"; after a cited answer it says where to choose a source."""
+    assert "above" not in VIEWER_PLACEHOLDER
+    assert viewer_hint_html(None) == VIEWER_PLACEHOLDER
+    assert viewer_hint_html(refused_answer()) == VIEWER_PLACEHOLDER
+    assert "Choose a source above" in viewer_hint_html(cited_answer())
+
+
+def test_backend_menu_says_how_to_add_an_llm() -> None:
+    """With only the offline answerer, the settings say which variables add an LLM (as the
+    README's "LLM answers" does); with an LLM configured there is nothing to add."""
+    hint = backend_hint_markdown(Settings())
+    for name in ("ASSISTANT_OPENAI_BASE_URL", "ASSISTANT_LLM_MODEL", "OPENAI_API_KEY", "ASSISTANT_LLM_GGUF"):
+        assert name in hint
+    assert backend_hint_markdown(Settings(openai_base_url="http://127.0.0.1:1/v1")) == ""
+
+
+def test_too_long_question_is_explained_in_the_users_terms() -> None:
+    """The too-long message gives the length and the limit, not the operator's variable name."""
+    message = too_long_markdown(5_123, 2_000)
+    assert "5,123" in message and "2,000" in message
+    assert "ASSISTANT_" not in message and "Please shorten" in message

@@ -1,0 +1,104 @@
+// Runs once in the browser when the page loads (launch(js=...)).
+() => {
+  // 1. No question is dropped. Gradio ignores a submit while the previous answer is still
+  //    being written; here a question sent meanwhile is queued, shown as queued, and asked
+  //    as soon as the answer before it is complete (webui.py calls window.__answerDone).
+  const queue = [];
+  let busy = false;
+  const box = () => document.querySelector('#question textarea');
+  const askButton = () => document.querySelector('#ask');
+  const queueList = () => {
+    let list = document.querySelector('#queued');
+    const status = document.querySelector('#chat-status');
+    if (!list && status) {
+      list = document.createElement('ol');
+      list.id = 'queued';
+      list.setAttribute('aria-label', 'Queued questions');
+      status.parentElement.insertBefore(list, status);
+    }
+    return list;
+  };
+  const render = () => {
+    const list = queueList();
+    if (list) {
+      list.replaceChildren(...queue.map((q) => {
+        const item = document.createElement('li');
+        item.textContent = `Queued: ${q}`;
+        return item;
+      }));
+    }
+    const button = askButton();
+    if (button) {
+      button.textContent = busy ? 'Queue' : 'Ask';
+      button.title = busy ? 'An answer is being written; your question will be asked after it.' : '';
+    }
+  };
+  const setBox = (value) => {
+    const area = box();
+    area.value = value;
+    area.dispatchEvent(new Event('input', {bubbles: true}));
+  };
+  const send = () => {
+    busy = true;
+    render();
+    askButton().click();
+  };
+  const intercept = (event) => {
+    const area = box();
+    if (!area || !area.value.trim()) return;  // an empty question gets the server's message
+    if (!busy) { busy = true; render(); return; }  // Gradio sends it
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    queue.push(area.value.trim());
+    setBox('');
+    render();
+  };
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.target === box() && event.isTrusted) {
+      intercept(event);
+    }
+  }, true);
+  document.addEventListener('click', (event) => {
+    if (event.isTrusted && event.target.closest && event.target.closest('#ask')) intercept(event);
+  }, true);
+  window.__answerDone = () => {
+    busy = false;
+    if (queue.length) {
+      setBox(queue.shift());
+      // Let Gradio see the new value before the click sends it.
+      setTimeout(send, 50);
+    }
+    render();
+  };
+
+  // 2. A [n] marker in an answer opens source n of that answer in the viewer.
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('#chatbot a[href^="#source-"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const bots = [...document.querySelectorAll('#chatbot [data-testid="bot"]')];
+    const turn = bots.findIndex((bot) => bot.contains(link));
+    const marker = link.getAttribute('href').slice('#source-'.length);
+    const request = document.querySelector('#cite-request textarea');
+    if (turn < 0 || !request) return;
+    request.value = `${turn}:${marker}:${Date.now()}`;
+    request.dispatchEvent(new Event('input', {bubbles: true}));
+  }, true);
+
+  // 3. Status lines are announced by screen readers when they change.
+  //    (The Documents tab is drawn when first opened, so look again until both exist.)
+  const labelled = new Set();
+  const label = setInterval(() => {
+    for (const id of ['#chat-status', '#docs-status']) {
+      // The message itself, not the whole block: its progress timer must not be read out.
+      const region = document.querySelector(`${id} [data-testid="markdown"]`);
+      if (region && !labelled.has(id)) {
+        region.setAttribute('role', 'status');
+        region.setAttribute('aria-live', 'polite');
+        labelled.add(id);
+      }
+    }
+    if (labelled.size === 2) clearInterval(label);
+  }, 250);
+}

@@ -1,0 +1,76 @@
+"""No question is dropped while an answer is slow: in a real Chromium, against the real app.
+
+The app's LLM is a local OpenAI-compatible endpoint that trickles the first question's reply
+out over several seconds (its answer then falls back to the offline one); the questions sent
+while it is being written must be queued, shown as queued, and answered in order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ui_support import CHROMIUM, CHROMIUM_ARGS, running_app
+
+from assistant.testing import BlankLLMServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+if not CHROMIUM.exists():
+    pytest.skip("needs Debian's Chromium at /usr/bin/chromium (make browser)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install -e '.[test]')")
+
+SLOW_S = 4.0
+SLOW = "Who proposed 30,000 troops?"
+QUEUED = [
+    ("Who is the US Defense Secretary?", "Hegseth"),
+    ("Which radio station interviewed Podoliak?", "RMF"),
+]
+BOTS = '#chatbot [data-testid="bot"]'
+
+
+def test_questions_sent_while_an_answer_is_written_are_queued_and_answered(tmp_path: Path) -> None:
+    """A question sent (Enter, then the button) just as a slow answer begins to appear is shown
+    as queued, the button says it queues, and each queued question is then asked and answered
+    in order; before, Gradio ignored the send and the next update wiped the box."""
+    settings = {"backend": "openai", "llm_model": "blank", "llm_timeout": "30"}
+    with (
+        BlankLLMServer(SLOW, SLOW_S) as llm,
+        running_app(tmp_path / "data", tmp_path / "app.log", openai_base_url=llm.url, **settings) as url,
+        sync_api.sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(url)
+            page.wait_for_selector("#question textarea")
+            page.fill("#question textarea", SLOW)
+            page.press("#question textarea", "Enter")
+            page.wait_for_selector(BOTS, state="attached")  # the slow answer begins to appear
+            page.fill("#question textarea", QUEUED[0][0])
+            page.press("#question textarea", "Enter")
+            page.fill("#question textarea", QUEUED[1][0])
+            page.click("#ask")
+            queued = page.inner_text("#queued")
+            assert f"Queued: {QUEUED[0][0]}" in queued and f"Queued: {QUEUED[1][0]}" in queued
+            assert page.inner_text("#ask") == "Queue"
+            assert page.input_value("#question textarea") == ""
+            page.wait_for_function(
+                """([selector, n]) => {
+                  const bots = document.querySelectorAll(selector);
+                  return bots.length === n && bots[n - 1].innerText.includes('Answered in');
+                }""",
+                arg=[BOTS, 3],
+                timeout=60_000,
+            )
+            asked = page.locator('#chatbot [data-testid="user"]').all_inner_texts()
+            assert asked == [SLOW] + [q for q, _ in QUEUED]
+            answers = page.locator(BOTS).all_inner_texts()
+            assert "Starmer" in answers[0]
+            for (_, expected), answer in zip(QUEUED, answers[1:], strict=True):
+                assert expected in answer.split("Sources")[0]
+            assert page.inner_text("#queued") == ""
+            assert page.inner_text("#ask") == "Ask"
+        finally:
+            browser.close()
