@@ -423,6 +423,8 @@ class LLMAnswerer:
         notes = [f"verified {len(checked.supported)} of {len(checked.claims)} claims"]
         if flagged:
             notes.append(f"{len(flagged)} unsupported sentence(s) flagged")
+        if checked.recited:
+            notes.append(f"{checked.recited} sentence(s) re-cited to the source that supports them")
         if checked.dropped_markers:
             notes.append(f"dropped markers pointing nowhere: {list(checked.dropped_markers)}")
         yield Draft(

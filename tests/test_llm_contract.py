@@ -278,6 +278,23 @@ def test_one_unsupported_sentence_is_flagged_the_answer_stays(llm_bot, endpoint)
     assert "Macron" not in (answer.short or "")
 
 
+def test_a_right_draft_with_its_markers_listed_after_the_full_stop_is_shown_verified(
+    llm_bot, endpoint, assert_citations_exact
+) -> None:
+    """Issue #27: "Starmer proposed 30,000 troops. [1], [2]" (the question's number, markers as
+    a list after the sentence) is the model's right answer: shown as written, verified."""
+    endpoint.script = lambda body, n: Reply(content="Starmer proposed 30,000 troops. [1], [2]")
+    bot = llm_bot()
+    answer = bot.ask(HEADLINE_QUESTION)
+    v = answer.verification
+    assert v is not None and v.fallback is None, v
+    assert v.supported == v.checked == 1 and not v.flagged
+    assert answer.short == "Starmer proposed 30,000 troops." and STARMER_SENTENCE in [
+        c.text for c in answer.citations
+    ]
+    assert_citations_exact(bot, answer)
+
+
 def test_the_model_saying_the_sources_do_not_say_ends_in_a_refusal(llm_bot, endpoint) -> None:
     endpoint.script = lambda body, n: Reply(content="The sources do not say.")
     answer = llm_bot().ask("What is the capital of Peru?")
@@ -566,7 +583,8 @@ def test_the_ui_marks_flagged_sentences_and_says_what_was_verified(llm_bot, endp
     bot = llm_bot()
     answer = bot.ask(HEADLINE_QUESTION)
     shown = answer_markdown(answer, 5, False)
-    assert "⚠ *Emmanuel Macron agreed to send 5,000 \\[1\\].* **(not supported by its sources)**" in shown
+    marker = '[\\[1\\]](#source-1 "Open source 1")'  # a link to the source it cites
+    assert f"⚠ *Emmanuel Macron agreed to send 5,000 {marker}.* **(not supported by its sources)**" in shown
     assert "1 of 2 sentences is not supported" in shown
     assert answer.to_dict()["verification"]["flagged"][0]["text"].startswith("Emmanuel Macron")
     choices, default = backend_choices(bot.settings)
