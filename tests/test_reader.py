@@ -51,10 +51,13 @@ def test_shipped_model_matches_its_card() -> None:
 
 
 def test_reader_finds_starmer_in_the_headline_sentence(reader: ReaderModel) -> None:
-    """Read alone, the Starmer sentence answers the headline question with Starmer."""
+    """Read alone, the Starmer sentence answers the headline question with Starmer, and sure
+    enough to pass the card's margin once retrieval has ranked the sentence first (the margin
+    applies to the reader's margin plus the retrieval weight times the retrieval score, at most 1)."""
     (span,) = reader.read(HEADLINE_QUESTION, [""], [STARMER_SENTENCE])
     assert "Starmer" in STARMER_SENTENCE[span.start : span.end]
-    assert span.margin > 0, "the reader should prefer the span to no answer"
+    info = card()
+    assert span.margin + info["retrieval_weight"] >= info["no_answer_margin"]
 
 
 def test_reader_scores_an_unrelated_sentence_below_the_answering_one(reader: ReaderModel) -> None:

