@@ -199,6 +199,10 @@ def verification_markdown(v: Verification | None) -> str:
 def answer_markdown(answer: Answer, top_k: int, show_scores: bool) -> str:
     """The complete chat message: the answer, then its sources (or, if refused, why not)."""
     body = link_markers(flagged_text_markdown(answer), {c.marker for c in answer.citations})
+    if answer.corrections:
+        # Said first: the answer is to the question as read, and the user should see how.
+        notes = " ".join(md_escape(c.note) for c in answer.corrections)
+        body = f"*{notes}*\n\n{body}"
     if check := verification_markdown(answer.verification):
         body = f"{body}\n\n{check}"
     if answer.refused:

@@ -268,6 +268,19 @@ def test_answer_shows_how_long_it_took() -> None:
     assert "*Answered in 12 s.*" in answer_markdown(slow, 3, False)
 
 
+def test_answer_says_how_a_typo_was_read() -> None:
+    """A question with a typo is answered as the corpus's word; the chat says which word was
+    read as which, before the answer, as the CLI does (issue #26: the correction is shown)."""
+    from assistant.types import Correction
+
+    answer = replace(cited_answer(), corrections=(Correction("trops", "troops"),))
+    shown = answer_markdown(answer, 3, False)
+    assert shown.startswith("*Read “trops” as “troops”.*")
+    assert "Read “" not in answer_markdown(cited_answer(), 3, False)
+    refused = replace(refused_answer(), corrections=(Correction("parkng", "parking"),))
+    assert "Read “parkng” as “parking”." in answer_markdown(refused, 3, False)
+
+
 def test_answer_markers_link_to_their_sources() -> None:
     """A cited [n] becomes a link that opens source n (app.js catches #source-n); a marker
     with no such source stays plain text."""
