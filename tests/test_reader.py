@@ -45,6 +45,12 @@ def test_shipped_model_matches_its_card() -> None:
     assert not test_articles & set(info["trained_on_articles"]), "a test article was trained on"
     assert not test_articles & set(info["tuned_on_articles"]), "a test article was tuned on"
     assert not set(info["tuned_on_articles"]) & set(info["trained_on_articles"])
+    # The evaluator labels a question as tuning data by this list: the SQuADShifts calibration
+    # parts the margin was fitted on belong in it.
+    from training.calibrate import shifts_parts
+
+    shifts_tuned = {a for part in shifts_parts("calibration") for a in part.articles}
+    assert shifts_tuned <= set(info["tuned_on_articles"])
     assert 0.0 <= info["end_to_end_on_test_articles"]["f1"] <= 1.0
     assert np.isfinite(info["no_answer_margin"]) and info["retrieval_weight"] >= 0
     assert info["settled_score"] is None or np.isfinite(info["settled_score"])

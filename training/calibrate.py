@@ -290,7 +290,10 @@ def update_card(model: Path, card_path: Path, work: Path, trained_on: list[str])
         "retrieval_weight": weight,
         "settled_score": settled,
         "trained_on_articles": trained_on,
-        "tuned_on_articles": list(calibration_articles(trained_on)),
+        # Every article the margin was fitted on, so that the evaluator labels questions from
+        # the SQuADShifts calibration parts as tuning data too.
+        "tuned_on_articles": list(calibration_articles(trained_on))
+        + [a for part in shifts_parts("calibration") for a in part.articles],
         "calibration": calibration,
         "end_to_end_on_test_articles": evaluate(reader, margin, weight, settled, work),
         "end_to_end_on_squadshifts_test_parts (never trained or tuned on)": evaluate_shifts(
