@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from .answer import MIN_COVERAGE, citation, looks_like_instruction  # one filter, one coverage bar, both paths
 from .nlp import STOPWORDS, normalize_term, terms, tokens
@@ -265,6 +266,10 @@ def _spelled_alike(word: str, known: set[str]) -> bool:
     """``word`` is in ``known`` up to one letter (added, dropped or changed), for long names."""
     if len(word) < SPELLING_MIN_LETTERS or not word.isalpha():
         return False
+    return any(
+        other[:1] == word[:1] and other.isalpha() and Levenshtein.distance(word, other, score_cutoff=1) <= 1
+        for other in known
+    )
     for other in known:
         if abs(len(other) - len(word)) > 1 or other[:1] != word[:1] or not other.isalpha():
             continue

@@ -192,6 +192,11 @@ def left_unread(settled_reads: list[Read], reads: list[Read]) -> float:
     return round(sum(s is not r for s, r in zip(settled_reads, reads, strict=True)) / len(reads), 4)
 
 
+def _answering_margin(best: np.ndarray, answerable: np.ndarray) -> float:
+    """The highest margin that still answers 1 - MAX_FALSE_REFUSALS of the answerable questions."""
+    return float(np.quantile(best[answerable], MAX_FALSE_REFUSALS, method="lower"))
+
+
 def fit(reads: list[Read], answerable_parts: Sequence[list[Read]] = ()) -> tuple[float, float]:
     """The (margin, retrieval weight) that refuses the most unanswerable questions of ``reads``
     while refusing at most MAX_FALSE_REFUSALS of the answerable ones of ``reads`` and of each of
@@ -199,13 +204,12 @@ def fit(reads: list[Read], answerable_parts: Sequence[list[Read]] = ()) -> tuple
     chosen: tuple[float, float, float, float] | None = None
     for weight in RETRIEVAL_WEIGHTS:
         best, f1, _, answerable = _outcomes(reads, weight)
-        # The highest margin that still answers 1 - MAX_FALSE_REFUSALS of the answerable ones,
-        # in every part: one that reads worse (reviews, forum posts) must not be refused more.
-        margin = min(
-            float(np.quantile(part_best[part_answerable], MAX_FALSE_REFUSALS, method="lower"))
-            for part_best, _, _, part_answerable in [(best, f1, f1, answerable)]
-            + [_outcomes(part, weight) for part in answerable_parts]
-        )
+        # Every part keeps its false refusals under the bound: one that reads worse (reviews,
+        # forum posts) must not be refused more.
+        margin = _answering_margin(best, answerable)
+        for part in answerable_parts:
+            part_best, _, _, part_answerable = _outcomes(part, weight)
+            margin = min(margin, _answering_margin(part_best, part_answerable))
         summary = _summary((best, f1, f1, answerable), margin)
         key = (summary["refusal_accuracy"], summary["answerable_f1"])
         if chosen is None or key > chosen[:2]:

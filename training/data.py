@@ -201,7 +201,7 @@ def build(articles_out: tuple[str, ...], unanswerable_repeats: int = 1) -> list[
         questions = [q for q in load_questions(folder) if article_of(q["context_doc_id"]) not in left_out]
         if not questions:
             continue
-        paragraphs = {doc_id: paragraph for doc_id, paragraph in load_paragraphs(folder, left_out).items()}
+        paragraphs = load_paragraphs(folder, left_out)
         articles = _by_article(paragraphs)
         for question in questions:
             paragraph = paragraphs[question["context_doc_id"]]
