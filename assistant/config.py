@@ -129,7 +129,7 @@ class Settings:
     """Folder of the prompt files (system.txt, answer.txt, condense.txt); default: the package's
     own (prompts/ in the repo)."""
 
-    verify_threshold: float = 0.45
+    verify_threshold: float = 0.40  # fitted: assistant/verify.py DEFAULT_THRESHOLD
     """Cosine similarity (local embedder) a claim needs with its cited sentences to count as supported."""
 
     @property

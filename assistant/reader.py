@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -174,8 +174,30 @@ class ReaderModel:
         )
         return start[0], end[0]
 
-    def _read_one(self, encoded: Encoded, sentence: str) -> Span:
+    def best_within(
+        self, question: str, sentence: str, keep: Callable[[str], bool]
+    ) -> tuple[Span, Span | None]:
+        """The best span of ``sentence``, and the best made only of words ``keep`` accepts
+        (None when no word is kept): how much lower the reader scores a given answer than its own."""
+        encoded = encode_pair(question, "", sentence)
         start, end = self.logits(encoded)
+        best = self._read_one(encoded, sentence, (start, end))
+        allowed = np.array(encoded.allowed)
+        for i, (s, t) in enumerate(encoded.offsets):
+            if i and allowed[i]:
+                allowed[i] = keep(sentence[slice(*whole_words(sentence, s, t))])
+        if not allowed[1:].any():
+            return best, None
+        i, j, score = best_span(start, end, allowed)
+        if not np.isfinite(score):
+            return best, None
+        left, right = whole_words(sentence, encoded.offsets[i][0], encoded.offsets[j][1])
+        return best, Span(left, right, score, best.null)
+
+    def _read_one(
+        self, encoded: Encoded, sentence: str, logits: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> Span:
+        start, end = logits or self.logits(encoded)
         null = float(start[0] + end[0])
         i, j, score = best_span(start, end, np.array(encoded.allowed))
         if not np.isfinite(score):

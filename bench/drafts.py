@@ -39,7 +39,9 @@ from assistant.question import analyze
 from assistant.reader import ReaderModel, Span
 from assistant.types import ScoredSentence, Sentence
 from assistant.verify import (
+    DEFAULT_ABOUT_COVERAGE,
     DEFAULT_ABOUT_MARGIN,
+    DEFAULT_ANSWER_GAP,
     DEFAULT_ANSWER_MARGIN,
     DEFAULT_ANSWER_SHARE,
     DEFAULT_THRESHOLD,
@@ -286,15 +288,10 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def make_verifier(
-    threshold: float,
-    answer_margin: float | None,
-    reader: ReaderModel | None,
-    answer_share: float = DEFAULT_ANSWER_SHARE,
-    about_margin: float = DEFAULT_ABOUT_MARGIN,
-) -> Verifier:
+def make_verifier(reader: ReaderModel | None, **values: Any) -> Verifier:
+    """The verifier with the shipped defaults, less ``values`` (Verifier's keyword arguments)."""
     settings = Settings.from_env(env={}, data_dir=CACHE / "score")
-    return Verifier(make_embedder(settings), threshold, reader, answer_margin, answer_share, about_margin)
+    return Verifier(make_embedder(settings), reader=reader, **values)
 
 
 def score_files(
@@ -339,6 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.choices["score"].add_argument("--answer-margin", type=float, default=DEFAULT_ANSWER_MARGIN)
     sub.choices["score"].add_argument("--answer-share", type=float, default=DEFAULT_ANSWER_SHARE)
     sub.choices["score"].add_argument("--about-margin", type=float, default=DEFAULT_ABOUT_MARGIN)
+    sub.choices["score"].add_argument("--answer-gap", type=float, default=DEFAULT_ANSWER_GAP)
+    sub.choices["score"].add_argument("--about-coverage", type=float, default=DEFAULT_ABOUT_COVERAGE)
     sub.choices["score"].add_argument(
         "--show", action="store_true", help="print each draft the verifier got wrong, with its reasons"
     )
@@ -360,18 +359,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     reader = None if args.no_reader else MemoReader()
     if args.command == "fit":
+        # answer_margin, answer_share and about_margin were fitted on these drafts before
+        # (see assistant/verify.py); this sweeps the two levers added after them.
         rows = {}
-        grid = [
-            (m, s, a)
-            for m in (None, 0.0, 2.0)
-            for s in (0.0, 0.5, 1.0)
-            for a in (float("inf"), 0.0, 2.0, 4.0)
-        ]
-        for margin, share, about in grid:
-            verifier = make_verifier(args.threshold, margin, reader, share, about)
-            scored = score_files(args.files, verifier)
-            for name, (summary, _) in scored.items():
-                rows[f"{name[-12:]} m={margin} s={share} a={about}"] = summary
+        for gap in (None, 0.0, 1.0, 2.0, 3.0, 4.0, 6.0):
+            for coverage in (DEFAULT_ABOUT_COVERAGE, 0.3, 0.15, 0.0):
+                verifier = make_verifier(
+                    reader, threshold=args.threshold, answer_gap=gap, about_coverage=coverage
+                )
+                for name, (summary, _) in score_files(args.files, verifier).items():
+                    rows[f"{name[-12:]} gap={gap} coverage={coverage}"] = summary
         keys = (
             "right_drafts_accepted",
             "wrong_drafts_rejected_or_flagged",
@@ -379,12 +376,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             "shown_accuracy",
             "unanswerable_drafts_shown_verified",
         )
-        print("| drafts, margin, share | " + " | ".join(keys) + " |")
+        print("| drafts, answer gap, about coverage | " + " | ".join(keys) + " |")
         print("|---|" + "---|" * len(keys))
         for name, summary in rows.items():
             print(f"| {name} | " + " | ".join(str(summary[k]) for k in keys) + " |")
         return 0
-    verifier = make_verifier(args.threshold, args.answer_margin, reader, args.answer_share, args.about_margin)
+    values = {
+        "threshold": args.threshold,
+        "answer_margin": args.answer_margin,
+        "answer_share": args.answer_share,
+        "about_margin": args.about_margin,
+        "answer_gap": args.answer_gap,
+        "about_coverage": args.about_coverage,
+    }
+    verifier = make_verifier(reader, **values)
     scored = score_files(args.files, verifier)
     print(table({name: summary for name, (summary, _) in scored.items()}))
     if args.show:
@@ -401,18 +406,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"  why: {v.why}  claims: {v.reasons}")
     if args.out:
         payload = {
-            "threshold": args.threshold,
-            "answer_margin": args.answer_margin,
-            "answer_share": args.answer_share,
-            "about_margin": args.about_margin,
+            **values,
             "reader": not args.no_reader,
             "sets": {name: summary for name, (summary, _) in scored.items()},
             "verdicts": {name: [asdict(v) for v in verdicts] for name, (_, verdicts) in scored.items()},
         }
         args.out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-        settings = ", ".join(
-            f"{k}={payload[k]}" for k in ("threshold", "answer_margin", "answer_share", "about_margin")
-        )
+        settings = ", ".join(f"{k}={payload[k]}" for k in values)
         args.out.with_suffix(".md").write_text(
             f"# The LLM verifier on saved drafts\n\n`python -m bench.drafts score` ({settings}, reader: "
             f"{payload['reader']})\n\n{table(payload['sets'])}\n",

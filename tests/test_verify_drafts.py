@@ -254,3 +254,50 @@ def test_a_near_miss_claim_repeating_the_question_place_is_not_verified(check: C
         [11],
     )
     assert not checked.answers_question
+
+
+def test_a_claim_whose_answer_the_reader_ranks_close_behind_its_own_is_verified(shared_embedder) -> None:
+    """The reader marks "timid earl of Hereford" for "Who was Ralph at war with?" in a sentence
+    that says he was in charge of the war with the Welsh; "Ralph was at war with the Welsh [1]"
+    is right, and the reader scores "Welsh" within the fitted gap of its own span, so it is
+    verified. Without the gap only the reader's own answer would do. A claim naming what the
+    sentence does not say is still not verified."""
+    from assistant.types import Sentence
+
+    text = "Ralph, the timid earl of Hereford, was put in charge of the war with the Welsh along the border."
+    source = ScoredSentence(Sentence("ralph", 0, 0, len(text), text), "Ralph of Mantes", 1.0, coverage=1.0)
+    asked = analyze("Who was Ralph in charge of being at war with?")
+    reader = shipped_reader(1)
+    best, within = reader.best_within(asked.text, text, lambda word: word == "Welsh")
+    assert text[best.start : best.end] != "Welsh" and within is not None
+    assert text[within.start : within.end] == "Welsh" and within.score <= best.score
+
+    def verified(reply: str, verifier: Verifier) -> bool:
+        return verifier.verify(asked, reply, [source], covers=[True]).answers_question
+
+    assert verified("Ralph was at war with the Welsh [1].", Verifier(shared_embedder, reader=reader))
+    assert not verified(
+        "Ralph was at war with the Welsh [1].", Verifier(shared_embedder, reader=reader, answer_gap=None)
+    )
+    assert not verified("Ralph was at war with the Scots [1].", Verifier(shared_embedder, reader=reader))
+
+
+def test_a_possessive_name_whose_first_name_the_document_gives_is_supported(check: Check) -> None:
+    """ "The Telegraph reported Keir Starmer's plan [1]" citing the sentence that says only
+    "Starmer": the article writes "Keir Starmer" elsewhere, and the possessive is the same name
+    (Qwen's right draft was once rejected for 'Keir')."""
+    checked = check(
+        "Which newspaper reported Keir Starmer's plan to propose 30,000 troops?",
+        "The Telegraph reported Keir Starmer's plan to propose 30,000 troops. [1]",
+        [11],
+    )
+    assert checked.claims[0].supported, checked.claims[0].reasons
+    assert checked.answers_question, checked.why_not
+
+
+def test_the_products_verifier_runs_at_the_fitted_threshold() -> None:
+    """The settings' default (what the LLM backend passes) is the threshold fitted on drafts."""
+    from assistant import Settings
+    from assistant.verify import DEFAULT_THRESHOLD
+
+    assert Settings.from_env(env={}).verify_threshold == DEFAULT_THRESHOLD
