@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
@@ -289,6 +290,13 @@ def _words_in_order(text: str) -> list[str]:
     return [normal_word(w) for _, _, w in tokens(normal_text(text))]
 
 
+@lru_cache(maxsize=16)
+def _normal_document(text: str) -> str:
+    """A document's words in normal form, space-separated and padded: read once per check, not
+    once per name (a str caches its hash, so the lookup costs nothing on a long document)."""
+    return f" {' '.join(_words_in_order(text))} "
+
+
 def _spelled_alike(word: str, known: set[str]) -> bool:
     """``word`` is in ``known`` up to one letter (added, dropped or changed), for long names."""
     if len(word) < SPELLING_MIN_LETTERS or not word.isalpha():
@@ -324,7 +332,7 @@ def missing_facts(
             continue
         # Compared in normal forms: "Keir Starmer's" is written where the document says "Keir Starmer".
         phrase = f" {' '.join(parts)} "
-        if len(absent) < len(run) and any(phrase in f" {' '.join(_words_in_order(d))} " for d in documents):
+        if len(absent) < len(run) and any(phrase in _normal_document(d) for d in documents):
             continue
         missing.extend(absent)
     return missing
