@@ -204,8 +204,11 @@ class Assistant:
     # Questions -------------------------------------------------------------------------
 
     def retrieve(self, question: str, k: int | None = None) -> list[ScoredSentence]:
+        """The ``k`` best-ranked sentences for ``question``, read as ``ask`` reads it: a word the
+        corpus does not know is read as the corpus's word it is a typo of."""
         question = self._check(question)
-        return self.retriever.retrieve(analyze(question), k or self.settings.top_k)
+        spelled = correct_spelling(question, self.lexical.table())
+        return self.retriever.retrieve(analyze(spelled.text), k or self.settings.top_k)
 
     def ask(
         self,

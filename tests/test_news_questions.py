@@ -123,6 +123,13 @@ def test_a_typo_question_is_answered_like_its_spelled_right_twin(
     assert all(f"Read “{o}” as “{c}”" in shown for o, c in corrections), shown
 
 
+def test_retrieval_reads_a_typo_as_ask_does(news_bot: Assistant) -> None:
+    """A programmer calling ``retrieve`` gets the sentences the spelled-right question gets,
+    as ``ask`` would read it (it once searched for the typo itself)."""
+    typed, spelled = "Who scored twice for Riversde?", "Who scored twice for Riverside?"
+    assert news_bot.retrieve(typed, 3) == news_bot.retrieve(spelled, 3)
+
+
 @pytest.mark.parametrize(
     "question",
     [
