@@ -359,16 +359,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     reader = None if args.no_reader else MemoReader()
     if args.command == "fit":
-        # answer_margin, answer_share and about_margin were fitted on these drafts before
-        # (see assistant/verify.py); this sweeps the two levers added after them.
+        # answer_share and about_margin were fitted on these drafts before (see
+        # assistant/verify.py); this sweeps the answer margin with the two levers added after.
         rows = {}
-        for gap in (None, 0.0, 1.0, 2.0, 3.0, 4.0, 6.0):
-            for coverage in (DEFAULT_ABOUT_COVERAGE, 0.3, 0.15, 0.0):
-                verifier = make_verifier(
-                    reader, threshold=args.threshold, answer_gap=gap, about_coverage=coverage
-                )
-                for name, (summary, _) in score_files(args.files, verifier).items():
-                    rows[f"{name[-12:]} gap={gap} coverage={coverage}"] = summary
+        for margin in (None, -3.0, -2.0, -1.5, -1.0, -0.5, 0.0):
+            for gap in (None, 1.0, 2.0, 4.0):
+                for coverage in (0.45, 0.3, 0.15):
+                    verifier = make_verifier(
+                        reader,
+                        threshold=args.threshold,
+                        answer_margin=margin,
+                        answer_gap=gap,
+                        about_coverage=coverage,
+                    )
+                    for name, (summary, _) in score_files(args.files, verifier).items():
+                        rows[f"{name[-12:]} margin={margin} gap={gap} coverage={coverage}"] = summary
         keys = (
             "right_drafts_accepted",
             "wrong_drafts_rejected_or_flagged",
@@ -376,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "shown_accuracy",
             "unanswerable_drafts_shown_verified",
         )
-        print("| drafts, answer gap, about coverage | " + " | ".join(keys) + " |")
+        print("| drafts, answer margin, answer gap, about coverage | " + " | ".join(keys) + " |")
         print("|---|" + "---|" * len(keys))
         for name, summary in rows.items():
             print(f"| {name} | " + " | ".join(str(summary[k]) for k in keys) + " |")

@@ -301,3 +301,23 @@ def test_the_products_verifier_runs_at_the_fitted_threshold() -> None:
     from assistant.verify import DEFAULT_THRESHOLD
 
     assert Settings.from_env(env={}).verify_threshold == DEFAULT_THRESHOLD
+
+
+def test_a_supported_claim_answering_another_question_is_not_verified(shared_embedder) -> None:
+    """ "Who led a force of Greeks into the upper Euphrates valley?" over a sentence about a
+    force of Franks: "Oursel led a force into the upper Euphrates valley [1]" says only what
+    the sentence says, but the reader finds no answer to this question there (margin below the
+    fitted -1), so it is not shown as the answer. Asked about the Franks, it is."""
+    from assistant.types import Sentence
+
+    text = "Oursel led a force of Franks into the upper Euphrates valley in northern Syria."
+    source = ScoredSentence(
+        Sentence("oursel", 0, 0, len(text), text), "Normans in Anatolia", 1.0, coverage=1.0
+    )
+    verifier = Verifier(shared_embedder, reader=shipped_reader(1))
+    reply = "Oursel led a force into the upper Euphrates valley [1]."
+    greeks = analyze("Who led a force of Greeks into the upper Euphrates valley?")
+    franks = analyze("Who led a force of Franks into the upper Euphrates valley?")
+    assert verifier.verify(greeks, reply, [source], covers=[True]).claims[0].supported
+    assert not verifier.verify(greeks, reply, [source], covers=[True]).answers_question
+    assert verifier.verify(franks, reply, [source], covers=[True]).answers_question
