@@ -395,12 +395,28 @@ class _Sentence:
     markers: tuple[int, ...]
 
 
+# Where a sentence's clauses part: a relative clause after a comma ("..., which lie between
+# England and France"), or a semicolon. Each clause is a claim of its own, citing what the
+# sentence cites: a right answer is not lost to a remark the sources do not make. On the
+# fitting drafts: right accepted 0.85 -> 0.88, wrong caught unchanged (0.84).
+_CLAUSE_BREAK = re.compile(r",\s+(?=(?:which|where|who|whose)\b)|;\s+")
+
+
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    cuts = [m for m in _CLAUSE_BREAK.finditer(text, start, end) if terms(text[start : m.start()])]
+    bounds = [start, *(m.end() for m in cuts), end]
+    ends = [*(m.start() for m in cuts), end]
+    return [(bounds[i], ends[i]) for i in range(len(ends))]
+
+
 def _sentences(text: str) -> list[_Sentence]:
     out = []
     for start, end in claim_spans(text):
         sentence = text[start:end]
         markers = tuple(dict.fromkeys(m for _, _, ms in parse_markers(sentence) for m in ms))
-        out.append(_Sentence(start, end, sentence, strip_markers(sentence), markers))
+        for left, right in _clauses(text, start, end):
+            clause = text[left:right]
+            out.append(_Sentence(left, right, clause, strip_markers(clause), markers))
     return out
 
 

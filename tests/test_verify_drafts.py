@@ -321,3 +321,21 @@ def test_a_supported_claim_answering_another_question_is_not_verified(shared_emb
     assert verifier.verify(greeks, reply, [source], covers=[True]).claims[0].supported
     assert not verifier.verify(greeks, reply, [source], covers=[True]).answers_question
     assert verifier.verify(franks, reply, [source], covers=[True]).answers_question
+
+
+def test_a_remark_the_sources_do_not_make_is_flagged_not_the_answer(shared_embedder) -> None:
+    """ "Jersey and Guernsey are the Channel Islands, which lie between England and France [1]":
+    the relative clause is a claim of its own. The answer is verified and shown; the remark
+    its source does not make is flagged, and only the supported clause is shown."""
+    from assistant.types import Sentence
+
+    text = "Jersey and Guernsey lie in the Channel Islands and were held by the dukes of Normandy."
+    source = ScoredSentence(Sentence("isles", 0, 0, len(text), text), "Normandy", 1.0, coverage=1.0)
+    asked = analyze("Where are Jersey and Guernsey?")
+    reply = "Jersey and Guernsey are the Channel Islands, which lie between England and France [1]."
+    checked = Verifier(shared_embedder, reader=shipped_reader(1)).verify(
+        asked, reply, [source], covers=[True]
+    )
+    assert [c.supported for c in checked.claims] == [True, False], checked.claims
+    assert checked.answers_question, checked.why_not
+    assert "Channel Islands" in checked.supported_text() and "France" not in checked.supported_text()
