@@ -186,10 +186,8 @@ class ReaderModel:
         for i, (s, t) in enumerate(encoded.offsets):
             if i and allowed[i]:
                 allowed[i] = keep(sentence[slice(*whole_words(sentence, s, t))])
-        if not allowed[1:].any():
-            return best, None
         i, j, score = best_span(start, end, allowed)
-        if not np.isfinite(score):
+        if not np.isfinite(score):  # no word kept
             return best, None
         left, right = whole_words(sentence, encoded.offsets[i][0], encoded.offsets[j][1])
         return best, Span(left, right, score, best.null)
