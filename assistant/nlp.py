@@ -224,7 +224,7 @@ IRREGULAR = {
 }
 
 # Initialisms ("U.S.") first, so they are one token; then numbers, then words.
-_NUMBER_WORDS = {
+NUMBER_WORDS = {
     word: str(value)
     for value, words in enumerate(
         [
@@ -266,8 +266,8 @@ def normalize_term(surface: str) -> str:
     if word in STOPWORDS or (len(word) < 2 and not word.isalpha()):
         return ""
     word = IRREGULAR.get(word, word)
-    if word in _NUMBER_WORDS:  # "fourth season" matches "season 4"
-        return _NUMBER_WORDS[word]
+    if word in NUMBER_WORDS:  # "fourth season" matches "season 4"
+        return NUMBER_WORDS[word]
     with _stemmer_lock:
         return _stemmer.stemWord(word)
 

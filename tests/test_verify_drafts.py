@@ -126,11 +126,16 @@ def test_a_yes_no_question_words_are_claimed(check: Check) -> None:
         ),
         ("The iPhone 14 launched on Sept. 16, 2022.", "Apple launched the iPhone 14 on September 16, 2022."),
         ("Volodymyr Zelenskyy said 30,000 troops.", "Volodymyr Zelensky said 30000 troops."),
+        ("The EU package holds 1.5 million rounds.", "The European Union's package holds 1.5 million."),
+        ("The European Union package holds 2 million rounds.", "The EU's package holds two million."),
+        ("The FBI held him a 3rd time.", "The Federal Bureau of Investigation held him a third time."),
+        ("The United States won.", "The U.S. won."),
     ],
 )
 def test_names_numbers_and_dates_compare_in_one_normal_form(claim: str, cited: str) -> None:
-    """Initialisms, possessives, thousands separators, ordinal dates, month abbreviations and a
-    long name spelled one letter apart are the same fact."""
+    """Initialisms (written out or not), possessives, thousands separators, numbers written as
+    words, ordinal dates, month abbreviations and a long name spelled one letter apart are the
+    same fact."""
     assert missing_facts(claim, [cited], []) == []
 
 
@@ -138,6 +143,8 @@ def test_names_numbers_and_dates_compare_in_one_normal_form(claim: str, cited: s
     ("claim", "cited", "missing"),
     [
         ("The UN said so.", "The US said so.", ["UN"]),
+        ("The UN said so.", "The United States said so.", ["UN"]),
+        ("The company has 3 factories.", "The company has two factories.", ["3"]),
         ("It opened on September 17, 2022.", "It opened on September 16, 2022.", ["17"]),
         ("Boris Johnson said so.", "Boris Johnston said so.", []),  # one letter apart: read as the same
         ("Dior said so.", "Dion said so.", ["Dior"]),  # too short to be another spelling
@@ -339,3 +346,40 @@ def test_a_remark_the_sources_do_not_make_is_flagged_not_the_answer(shared_embed
     assert [c.supported for c in checked.claims] == [True, False], checked.claims
     assert checked.answers_question, checked.why_not
     assert "Channel Islands" in checked.supported_text() and "France" not in checked.supported_text()
+
+
+def test_a_claim_whose_names_and_numbers_its_source_holds_says_something() -> None:
+    """ "The Battle of Hastings took place in 1066." for "When was the Battle of Hastings?" adds
+    "took place", which its source does not write, and "1066", which it does: a fact the source
+    states, so it is grounded (Qwen's right draft was once rejected as adding nothing). A claim
+    that only points at its source still adds nothing."""
+    from assistant.verify import grounded
+
+    asked = analyze("When was the Battle of Hastings?")
+    cited = ["In 1066, Duke William II of Normandy conquered England at the Battle of Hastings."]
+    assert grounded(asked, "The Battle of Hastings took place in 1066.", cited)
+    assert not grounded(asked, "The Battle of Hastings took place in 1067.", cited)
+    assert not grounded(asked, "The answer is in the source.", cited)
+
+
+def test_a_sentence_answering_by_itself_may_hold_an_answer_the_reader_ranks_close(shared_embedder) -> None:
+    """A cited sentence the evidence check does not count as about the question (it shares too
+    few of the question's words) is about it when the reader answers there and the claim holds
+    that answer, or one the reader ranks within the fitted gap of it, as for any cited sentence:
+    the reader marks "Anglo-Saxon and precedes the Early Gothic" for "What architecture type came
+    after Norman in England?", and "Early Gothic" is the right answer. "Anglo-Saxon" is not."""
+    from assistant.types import Sentence
+
+    text = (
+        "In England, the period of Norman architecture immediately succeeds that of the Anglo-Saxon "
+        "and precedes the Early Gothic."
+    )
+    source = ScoredSentence(Sentence("arch", 0, 0, len(text), text), "Normans", 1.0, coverage=0.37)
+    asked = analyze("What architecture type came after Norman in England?")
+    verifier = Verifier(shared_embedder, reader=shipped_reader(1))
+
+    def verified(reply: str) -> bool:
+        return verifier.verify(asked, reply, [source], covers=[False]).answers_question
+
+    assert verified("The architecture type that came after Norman in England was Early Gothic. [1]")
+    assert not verified("The architecture type that came after Norman in England was Anglo-Saxon. [1]")
