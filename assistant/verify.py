@@ -141,8 +141,14 @@ _OPENERS = (
         )
     )
 )
-# Words about the answer rather than the world: "The source is [1]." says nothing.
-_META = frozenset(terms("source sources answer answers question article text document documents says said"))
+# Words about the answer rather than the world: "The source is [1]." says nothing, and "This is
+# stated in [1]." only points at a source.
+_META = frozenset(
+    terms(
+        "source sources answer answers question article text document documents"
+        " says said stated mentioned according cited"
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -220,11 +226,19 @@ def renumber(text: str, n_sources: int) -> tuple[str, dict[int, int], tuple[int,
     return cleaned.strip(), mapping, tuple(dropped)
 
 
+def _points_at_sources(sentence: str) -> bool:
+    """A sentence of markers only ("[2].", "Sources: [1]") or one that only says where its
+    claim is written ("This is stated in [1].")."""
+    if _ONLY_MARKERS.match(sentence):
+        return True
+    return bool(MARKER.search(sentence)) and all(t in _META for t in terms(strip_markers(sentence)))
+
+
 def claim_spans(text: str) -> list[tuple[int, int]]:
-    """Sentences of an answer; a sentence of markers only ("[2].") joins the one before it."""
+    """Sentences of an answer; a sentence that only points at sources joins the one before it."""
     spans: list[tuple[int, int]] = []
     for start, end in split_sentences(text):
-        if spans and _ONLY_MARKERS.match(text[start:end]):
+        if spans and _points_at_sources(text[start:end]):
             spans[-1] = (spans[-1][0], end)
         else:
             spans.append((start, end))
@@ -280,7 +294,8 @@ def facts(claim: str) -> tuple[list[list[str]], list[str]]:
         if word[0].isdigit():
             numbers.append(normal_word(word))
         # Months and weekdays are capitalised, so they are names here ("in March" is a date).
-        is_name = word[0].isupper() and not (i == 0 and word.lower() in _OPENERS)
+        opens = i == 0 or text[words[i - 1][1] : start].strip().endswith((".", "!", "?"))
+        is_name = word[0].isupper() and not (opens and word.lower() in _OPENERS)
         if is_name:
             run.append(word)
             continue
@@ -496,9 +511,10 @@ def given_words(question: Question, titles: Sequence[str]) -> str:
     Washington. A yes/no question's words are what the claim asserts: nothing is given."""
     if question.form == "sentence":
         return ""
-    titled = set().union(*(_word_set(t) for t in titles)) if titles else set()
+    # Compared as index terms: "Norman" is given by a page titled "Normans".
+    titled = set().union(*(terms(t) for t in titles)) if titles else set()
     words = [w for _, _, w in tokens(normal_text(question.text))]
-    return " ".join(w for w in words if w[0].isdigit() or normal_word(w) in titled)
+    return " ".join(w for w in words if w[0].isdigit() or normalize_term(w) in titled)
 
 
 def other_number(question: Question, text: str) -> bool:

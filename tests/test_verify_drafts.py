@@ -383,3 +383,19 @@ def test_a_sentence_answering_by_itself_may_hold_an_answer_the_reader_ranks_clos
 
     assert verified("The architecture type that came after Norman in England was Early Gothic. [1]")
     assert not verified("The architecture type that came after Norman in England was Anglo-Saxon. [1]")
+
+
+def test_a_sentence_that_only_points_at_its_source_cites_the_one_before(check: Check) -> None:
+    """ "Starmer proposed 30,000 troops. This is stated in [1]." (Qwen writes this): the second
+    sentence only says where the first is written, so the first cites [1] and is verified; the
+    capitalised "This" opening it is no name to look for."""
+    checked = check(HEADLINE_QUESTION, "Starmer proposed 30,000 troops. This is stated in [1].", [11])
+    assert len(checked.claims) == 1 and checked.claims[0].markers == (1,), checked.claims
+    assert checked.answers_question, (checked.why_not, checked.claims)
+
+
+def test_a_question_word_is_given_by_its_plural_in_a_title() -> None:
+    """ "Norman" of "What is the Norman architecture idiom?" is given by a page titled "Normans"."""
+    from assistant.verify import given_words
+
+    assert given_words(analyze("What is the Norman architecture idiom?"), ["Normans"]) == "Norman"
