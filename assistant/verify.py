@@ -526,6 +526,15 @@ def other_number(question: Question, text: str) -> bool:
     return any(len(o) == len(a) for a in lacking for o in there - asked)
 
 
+def lacks_the_question_numbers(question: Question, text: str, document: str) -> bool:
+    """Does ``text`` lack a number of the question that its whole document (title included)
+    never writes either? A sentence from a story that never mentions 2019 is not about 2019,
+    whatever it says."""
+    asked = {normal_word(w) for _, _, w in tokens(normal_text(question.text)) if w[0].isdigit()}
+    lacking = asked - _word_set(text)
+    return bool(lacking) and not lacking <= _word_set(document)
+
+
 def names_a_date(question: Question, claim: str) -> bool:
     """A "when" question is answered only by a claim that names a date: a number, a month or a
     weekday beyond the question's own words. "Last year" or "next week" place it only relative
@@ -623,7 +632,9 @@ class Verifier:
                     similarity=round(float(best), 4),
                 )
             )
-        answers, why_not, answer_claim = self._answers(question, claims, sources, source_of, covers)
+        answers, why_not, answer_claim = self._answers(
+            question, claims, sources, source_of, covers, documents
+        )
         return Checked(
             text=text,
             citations=citations,
@@ -784,7 +795,9 @@ class Verifier:
                 gaps.append(best.score - within.score)
         return gaps
 
-    def _answers_by_itself(self, question: Question, claim: str, source: ScoredSentence) -> bool:
+    def _answers_by_itself(
+        self, question: Question, claim: str, source: ScoredSentence, document: str = ""
+    ) -> bool:
         """Is ``source``, which the evidence check does not count as about the question (it
         lacks a name or number of the question), about it all the same? When it shares enough
         of the question's words, says no other number in place of the question's ("2018" for
@@ -795,6 +808,8 @@ class Verifier:
         play Diana Prince in Wonder Woman 1984?"."""
         text = source.sentence.text
         if self.reader is None or source.coverage < self.about_coverage or other_number(question, text):
+            return False
+        if lacks_the_question_numbers(question, text, f"{source.title}\n{document}"):
             return False
         # The question's names and numbers are given only where a sentence is about the
         # question; this one lacks some, so the claim may not borrow them: "Starmer will travel
@@ -811,6 +826,7 @@ class Verifier:
         sources: Sequence[ScoredSentence],
         source_of: dict[int, int],
         covers: Sequence[bool],
+        documents: dict[str, str],
     ) -> tuple[bool, str, ClaimCheck | None]:
         supported = [c for c in claims if c.supported]
         if not supported:
@@ -821,7 +837,10 @@ class Verifier:
             for m in claim.markers:
                 n = source_of[m] - 1
                 if not about[n]:
-                    about[n] = self._answers_by_itself(question, strip_markers(claim.text), sources[n])
+                    document = documents.get(sources[n].sentence.doc_id, "")
+                    about[n] = self._answers_by_itself(
+                        question, strip_markers(claim.text), sources[n], document
+                    )
         on_topic = [c for c in supported if any(about[source_of[m] - 1] for m in c.markers)]
         if not on_topic:
             return False, "the supported claims cite no sentence about the question", None

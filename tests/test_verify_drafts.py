@@ -399,3 +399,32 @@ def test_a_question_word_is_given_by_its_plural_in_a_title() -> None:
     from assistant.verify import given_words
 
     assert given_words(analyze("What is the Norman architecture idiom?"), ["Normans"]) == "Norman"
+
+
+@pytest.mark.parametrize(("year", "verified"), [("2021", False), ("2022", True)])
+def test_a_sentence_from_a_story_about_another_year_is_not_about_the_question(
+    shared_embedder, year: str, verified: bool
+) -> None:
+    """ "Abdulrazak Gurnah won the Nobel Prize in Literature [1]" for the 2022 prize, citing a
+    sentence that names no year: from a story that never writes 2022 (it is about 2021) the
+    sentence is not about the question, whatever the reader marks there; from a story that
+    does, it is."""
+    from assistant.types import Sentence
+
+    document = f"The Swedish Academy announced the {year} laureate on Thursday. "
+    text = "Abdulrazak Gurnah won the Nobel Prize in Literature."
+    start = len(document)
+    document += text
+    source = ScoredSentence(
+        Sentence("nobel", 1, start, start + len(text), text), "Nobel laureate named", 1.0, coverage=1.0
+    )
+    asked = analyze("Who won the 2022 Nobel Prize in Literature?")
+    checked = Verifier(shared_embedder, reader=shipped_reader(1)).verify(
+        asked,
+        "Abdulrazak Gurnah won the Nobel Prize in Literature [1].",
+        [source],
+        {"nobel": document},
+        [False],
+    )
+    assert checked.claims[0].supported, checked.claims[0].reasons
+    assert checked.answers_question is verified, checked.why_not
