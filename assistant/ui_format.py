@@ -162,7 +162,7 @@ def backend_choices(settings: Settings) -> tuple[dict[str, str], str]:
 
 
 def flagged_text_markdown(answer: Answer) -> str:
-    """The answer with each sentence the verifier did not accept marked "⚠ … (not supported …)"."""
+    """The answer with each claim the verifier did not accept marked "⚠ … (not supported …)"."""
     v = answer.verification
     if v is None or not v.shows_flagged:
         return answer_text_markdown(answer.text)
@@ -188,12 +188,13 @@ def verification_markdown(v: Verification | None) -> str:
         return f"*{FLAG} The model's answer could not be verified ({md_escape(why)}); showing {shown}.*"
     if v.flagged:
         n = len(v.flagged)
+        # "claims", not "sentences": a relative clause is checked, and may be flagged, alone.
         return (
-            f"*{FLAG} {n} of {v.checked} sentence{'s' if v.checked != 1 else ''} "
+            f"*{FLAG} {n} of {v.checked} claim{'s' if v.checked != 1 else ''} "
             f"{'is' if n == 1 else 'are'} not supported by the sources they cite (marked {FLAG}).*"
         )
     plural = "s" if v.checked != 1 else ""
-    return f"*✓ Verified: each of the {v.checked} sentence{plural} is supported by its sources.*"
+    return f"*✓ Verified: each of the {v.checked} claim{plural} is supported by its sources.*"
 
 
 def answer_markdown(answer: Answer, top_k: int, show_scores: bool) -> str:

@@ -585,7 +585,7 @@ def test_the_ui_marks_flagged_sentences_and_says_what_was_verified(llm_bot, endp
     shown = answer_markdown(answer, 5, False)
     marker = '[\\[1\\]](#source-1 "Open source 1")'  # a link to the source it cites
     assert f"⚠ *Emmanuel Macron agreed to send 5,000 {marker}.* **(not supported by its sources)**" in shown
-    assert "1 of 2 sentences is not supported" in shown
+    assert "1 of 2 claims is not supported" in shown
     assert answer.to_dict()["verification"]["flagged"][0]["text"].startswith("Emmanuel Macron")
     choices, default = backend_choices(bot.settings)
     assert choices["LLM (OpenAI-compatible)"] == "openai" and default == "LLM (OpenAI-compatible)"
