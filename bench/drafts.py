@@ -12,6 +12,8 @@ offline answer the draft would fall back to, and the gold answers. One JSON obje
 draft right or wrong against the gold answers (the evaluator's own ``contains_answer``) and
 reports, per file: the share of right drafts the verifier accepts, the share of wrong drafts
 it rejects or flags, and the answer accuracy shown to the user next to the draft accuracy.
+``python -m bench.drafts refallback FILE...`` answers the saved questions again with the
+offline answerer (after the reader changes), so the accuracy shown counts today's fallback.
 ``python -m bench.drafts fit FILE...`` sweeps the verifier's reader margin on drafts of sets
 meant for fitting (never the sets reported on).
 """
@@ -172,6 +174,22 @@ def _draft(
     }
 
 
+def refallback(path: Path, store: Path) -> int:
+    """Answer each saved question again offline, with the reader now in the package, over the
+    store its drafts were collected on, and save that as the draft's fallback (what the user
+    is shown when the verifier rejects it). Returns how many fallbacks changed."""
+    records = read_records(path)
+    changed = 0
+    with Assistant.open(settings=Settings.from_env(env={}, data_dir=store)) as bot:
+        for record in records:
+            answer = bot.ask(record["question"], [tuple(turn) for turn in record["history"]])
+            fallback = {"text": answer.text, "short": answer.short, "refused": answer.refused}
+            changed += fallback != record["fallback"]
+            record["fallback"] = fallback
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return changed
+
+
 # Scoring ---------------------------------------------------------------------------------
 
 
@@ -327,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     c.add_argument("--qids", help="only these questions (comma-separated qids)")
     c.add_argument("--threads", type=int, default=2)
     c.add_argument("--out", type=Path)
+    r = sub.add_parser("refallback", help="re-answer the saved questions offline with the current reader")
+    r.add_argument("files", type=Path, nargs="+")
     for name in ("score", "fit"):
         s = sub.add_parser(name)
         s.add_argument("files", type=Path, nargs="+")
@@ -356,6 +376,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for _ in collect(data, args.gguf, out, args.threads, args.limit, CACHE / args.set):
             pass
         log(f"saved to {out}")
+        return 0
+    if args.command == "refallback":
+        for path in args.files:
+            store = CACHE / read_records(path)[0]["set"]
+            log(f"{path.name}: {refallback(path, store)} fallbacks changed")
         return 0
     reader = None if args.no_reader else MemoReader()
     if args.command == "fit":

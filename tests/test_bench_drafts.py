@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # bench/ is not an installed package
     sys.path.insert(0, str(ROOT))
 
-from bench.drafts import judge, read_records, source_record, summarise  # noqa: E402
+from bench.drafts import judge, read_records, refallback, source_record, summarise  # noqa: E402
 
 
 def _record(bot: Assistant, qid: str, question: str, reply: str, gold: list[str], fallback: dict[str, Any]):
@@ -73,3 +73,22 @@ def test_saved_drafts_are_labelled_and_rescored_without_the_model(
     assert summary["draft_accuracy"] == 0.5 and summary["shown_accuracy"] == 1.0
     assert summary["right_drafts_accepted"] == 1.0 and summary["wrong_drafts_rejected_or_flagged"] == 1.0
     assert summary["unanswerable_shown_refused"] == 1.0
+
+
+def test_fallbacks_are_answered_again_with_the_current_reader(seed_bot: Assistant, tmp_path: Path) -> None:
+    """After the reader changes, `refallback` re-answers each saved question offline over the
+    drafts' store, so the accuracy shown counts what the user would see today; the drafts and
+    everything else saved stay as they were."""
+    stale = {"text": "Mikhail Podoliak [1]", "short": "Mikhail Podoliak", "refused": False}
+    record = _record(
+        seed_bot, "q", HEADLINE_QUESTION, "Starmer proposed 30,000 troops. [1]", ["Starmer"], stale
+    )
+    record["set"], record["history"] = "seed", []
+    path = tmp_path / "drafts.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    assert refallback(path, seed_bot.settings.data_dir) == 1
+    (again,) = read_records(path)
+    assert "Starmer" in again["fallback"]["short"] and not again["fallback"]["refused"]
+    assert {k: v for k, v in again.items() if k != "fallback"} == {
+        k: v for k, v in record.items() if k != "fallback"
+    }
