@@ -118,11 +118,6 @@ DEFAULT_ABOUT_COVERAGE = 0.3
 MARKER = re.compile(r"\s?\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
 # "[1], [2] and [3]" or "[1][2]": marker groups in a row, read as one group "[1, 2, 3]".
 _MARKER_LIST_GAP = re.compile(r"\]\s*(?:[,;]|,?\s*and)?\s*\[(?=\d)")
-# A "sentence" of markers only, as models write them after the full stop ("... 2021. [1][2].",
-# "Sources: [1]"): it belongs to the sentence before it.
-_ONLY_MARKERS = re.compile(
-    r"^\s*(?:sources?\s*:?\s*)?(?:\s*\[\d+(?:\s*[,;–-]\s*\d+)*\]\s*[.!?,;]?)+\s*$", re.IGNORECASE
-)
 _REFUSAL = re.compile(
     r"\b(?:(?:do|does|did)\s*(?:not|n['’]t)\s+(?:say|mention|contain|state|specify|provide|include)"
     r"|no information|not (?:mentioned|stated|specified|provided|available)"
@@ -228,10 +223,8 @@ def renumber(text: str, n_sources: int) -> tuple[str, dict[int, int], tuple[int,
 
 
 def _points_at_sources(sentence: str) -> bool:
-    """A sentence of markers only ("[2].", "Sources: [1]") or one that only says where its
-    claim is written ("This is stated in [1].")."""
-    if _ONLY_MARKERS.match(sentence):
-        return True
+    """A sentence of markers only, as models write them after the full stop ("... 2021. [1][2].",
+    "Sources: [1]"), or one that only says where its claim is written ("This is stated in [1].")."""
     return bool(MARKER.search(sentence)) and all(t in _META for t in terms(strip_markers(sentence)))
 
 
@@ -289,13 +282,14 @@ def facts(claim: str) -> tuple[list[list[str]], list[str]]:
     numbers: list[str] = []
     run: list[str] = []
     for i, (start, _, word) in enumerate(words):
-        if run and text[words[i - 1][1] : start].strip():
+        between = text[words[i - 1][1] : start].strip() if i else ""
+        if run and between:
             names.append(run)  # punctuation ends a name: "Baker Mayfield, Oklahoma" is two
             run = []
         if word[0].isdigit():
             numbers.append(normal_word(word))
         # Months and weekdays are capitalised, so they are names here ("in March" is a date).
-        opens = i == 0 or text[words[i - 1][1] : start].strip().endswith((".", "!", "?"))
+        opens = i == 0 or between.endswith((".", "!", "?"))
         is_name = word[0].isupper() and not (opens and word.lower() in _OPENERS)
         if is_name:
             run.append(word)

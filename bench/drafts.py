@@ -174,11 +174,13 @@ def _draft(
     }
 
 
-def refallback(path: Path, store: Path) -> int:
+def refallback(path: Path, store: Path | None = None) -> int:
     """Answer each saved question again offline, with the reader now in the package, over the
-    store its drafts were collected on, and save that as the draft's fallback (what the user
-    is shown when the verifier rejects it). Returns how many fallbacks changed."""
+    store its drafts were collected on (``store``, default: the set's cache), and save that as
+    the draft's fallback (what the user is shown when the verifier rejects it). Returns how
+    many fallbacks changed."""
     records = read_records(path)
+    store = store or CACHE / records[0]["set"]
     changed = 0
     with Assistant.open(settings=Settings.from_env(env={}, data_dir=store)) as bot:
         for record in records:
@@ -379,8 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "refallback":
         for path in args.files:
-            store = CACHE / read_records(path)[0]["set"]
-            log(f"{path.name}: {refallback(path, store)} fallbacks changed")
+            log(f"{path.name}: {refallback(path)} fallbacks changed")
         return 0
     reader = None if args.no_reader else MemoReader()
     if args.command == "fit":
