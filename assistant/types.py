@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -183,8 +183,9 @@ class Answer:
     """Typos read as the corpus's words; ``standalone_question`` is the question as read."""
 
     def to_dict(self, passages: int = 5) -> dict[str, Any]:
-        """The answer as plain JSON (``assistant ask --json`` and the web UI's ``/ask`` API):
-        citations with exact offsets, the top ``passages`` retrieved sentences, the verifier's record."""
+        """The answer as plain JSON (``assistant ask --json``, the web UI's ``/ask`` API and the
+        conversation a browser tab keeps): citations with exact offsets, the top ``passages``
+        retrieved sentences, the verifier's record. ``from_dict`` reads it back."""
         v = self.verification
         return {
             "question": self.question,
@@ -197,10 +198,14 @@ class Answer:
             "passages": [
                 {
                     "doc_id": p.sentence.doc_id,
+                    "index": p.sentence.index,
+                    "title": p.title,
                     "text": p.sentence.text,
                     "start": p.sentence.start,
                     "end": p.sentence.end,
                     "score": round(p.score, 4),
+                    "dense": round(p.dense, 4),
+                    "lexical": round(p.lexical, 4),
                 }
                 for p in self.retrieved[:passages]
             ],
@@ -215,9 +220,70 @@ class Answer:
                 "reason": v.reason,
                 "error": v.error,
                 "dropped_markers": list(v.dropped_markers),
-                "flagged": [{"text": c.text, "reasons": list(c.reasons)} for c in v.flagged],
+                "flagged": [
+                    {
+                        "text": c.text,
+                        "start": c.start,
+                        "end": c.end,
+                        "markers": list(c.markers),
+                        "reasons": list(c.reasons),
+                    }
+                    for c in v.flagged
+                ],
             },
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Answer:
+        """The answer ``to_dict`` wrote, as it was shown: text, citations, passages, the claims
+        the verifier flagged. What ``to_dict`` leaves out stays out: the passages past those
+        it kept, the claims that were supported, the model's draft, notes, time to first token.
+
+        Raises KeyError or TypeError when ``data`` is not in that form.
+        """
+        v = data["verification"]
+        return cls(
+            question=data["question"],
+            text=data["text"],
+            short=data["short"],
+            citations=tuple(Citation(**c) for c in data["citations"]),
+            refused=data["refused"],
+            standalone_question=data["standalone_question"],
+            retrieved=tuple(
+                ScoredSentence(
+                    Sentence(p["doc_id"], p["index"], p["start"], p["end"], p["text"]),
+                    p["title"],
+                    p["score"],
+                    p["dense"],
+                    p["lexical"],
+                )
+                for p in data["passages"]
+            ),
+            backend=data["backend"],
+            latency_ms=data["latency_ms"],
+            verification=None
+            if v is None
+            else Verification(
+                checked=v["checked"],
+                supported=v["supported"],
+                claims=tuple(
+                    ClaimCheck(
+                        c["text"],
+                        c["start"],
+                        c["end"],
+                        tuple(c["markers"]),
+                        supported=False,
+                        reasons=tuple(c["reasons"]),
+                    )
+                    for c in v["flagged"]
+                ),
+                dropped_markers=tuple(v["dropped_markers"]),
+                fallback=v["fallback"],
+                reason=v["reason"],
+                error=v["error"],
+            ),
+            corrections=tuple(Correction(c["original"], c["corrected"]) for c in data["corrections"]),
+        )
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,20 @@ from itertools import pairwise
 from pathlib import Path
 
 from assistant import Settings
-from assistant.types import Answer, Citation, DocumentInfo, IngestReport, ScoredSentence, Sentence, Turn
+from assistant.types import (
+    Answer,
+    Citation,
+    ClaimCheck,
+    Correction,
+    DocumentInfo,
+    IngestReport,
+    ScoredSentence,
+    Sentence,
+    Turn,
+    Verification,
+)
 from assistant.ui_format import (
+    FLAG,
     REFUSAL_HINT,
     VIEWER_PLACEHOLDER,
     answer_markdown,
@@ -213,6 +225,45 @@ def test_answer_serialises_to_plain_json() -> None:
     assert len(decoded["passages"]) == 1 and decoded["verification"] is None
 
 
+def flagged_answer() -> Answer:
+    """An LLM answer with one claim its source does not support, read from a typo."""
+    text = "Keir Starmer travels [1]. He flies on Monday [1]."
+    supported = ClaimCheck("Keir Starmer travels [1].", 0, 25, (1,), True, (), 0.91)
+    flagged = ClaimCheck(
+        "He flies on Monday [1].", 26, len(text), (1,), False, ("not in its sources: 'Monday'",)
+    )
+    verification = Verification(2, 1, (supported, flagged), (3,), draft="Keir Starmer travels [1]. ...")
+    return replace(
+        cited_answer(),
+        text=text,
+        backend="openai:model",
+        latency_ms=1234.5678,
+        verification=verification,
+        corrections=(Correction("travles", "travels"),),
+        notes=("two passages read",),
+        ttft_ms=210.0,
+    )
+
+
+def test_answer_read_back_from_its_json_shows_as_before() -> None:
+    """A browser tab keeps its conversation as Answer.to_dict JSON: read back with from_dict
+    after a reload, an answer (cited with a flagged claim, or refused) shows exactly as before:
+    its message with linked markers and the flag, its sources, its passages with their scores,
+    the document viewer; and the next question sees the same history."""
+    for answer in (flagged_answer(), refused_answer()):
+        restored = Answer.from_dict(json.loads(json.dumps(answer.to_dict(passages=10))))
+        assert restored.to_dict(passages=10) == answer.to_dict(passages=10)
+        for show_scores in (False, True):
+            assert answer_markdown(restored, 5, show_scores) == answer_markdown(answer, 5, show_scores)
+            assert passages_markdown(restored, 5, show_scores) == passages_markdown(answer, 5, show_scores)
+        assert source_choices(restored) == source_choices(answer)
+        assert history_pairs([restored]) == history_pairs([answer])
+    restored = Answer.from_dict(json.loads(json.dumps(flagged_answer().to_dict())))
+    assert viewer_html(DOC, restored, 1) == viewer_html(DOC, flagged_answer(), 1)
+    shown = answer_markdown(restored, 5, False)
+    assert f"{FLAG} *He flies on Monday" in shown and "Read “travles” as “travels”" in shown
+
+
 def test_history_keeps_the_short_answer() -> None:
     """The UI remembers what Conversation remembers: the short answer, else the refusal's text,
     and the documents it cited (what "this article" means next)."""
@@ -271,8 +322,6 @@ def test_answer_shows_how_long_it_took() -> None:
 def test_answer_says_how_a_typo_was_read() -> None:
     """A question with a typo is answered as the corpus's word; the chat says which word was
     read as which, before the answer, as the CLI does (issue #26: the correction is shown)."""
-    from assistant.types import Correction
-
     answer = replace(cited_answer(), corrections=(Correction("trops", "troops"),))
     shown = answer_markdown(answer, 3, False)
     assert shown.startswith("*Read “trops” as “troops”.*")
