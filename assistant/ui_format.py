@@ -7,6 +7,7 @@ Everything here is a small pure function, tested without a browser (tests/test_w
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -53,6 +54,12 @@ LLM_HINT = (
 )
 STREAM_STEPS = 40
 STREAM_DELAY_S = 0.015
+SAVED_TURNS = 20
+"""The answers a browser tab keeps for a reload. Bounded because the whole record travels to
+the browser with each answer and back on each reload, and sessionStorage holds a few MB per
+site: 20 answers of about 5 kB (with their passages) stay near 100 kB."""
+SAVED_FORMAT = 1
+"""Bumped when the saved form changes: a tab's older record is then dropped, not misread."""
 
 # ---------------------------------------------------------------------------------------
 # Pure formatting helpers
@@ -359,6 +366,38 @@ def ingest_report_markdown(report: IngestReport) -> str:
 
 def error_markdown(message: str) -> str:
     return f"**Sorry:** {md_escape(_sentence(message))}"
+
+
+def chat_messages(turns: Sequence[Answer], top_k: int, show_scores: bool) -> list[dict[str, str]]:
+    """The chat as the Chatbot shows it: each question, then its complete answer."""
+    messages: list[dict[str, str]] = []
+    for answer in turns:
+        messages.append({"role": "user", "content": md_escape(answer.question)})
+        messages.append({"role": "assistant", "content": answer_markdown(answer, top_k, show_scores)})
+    return messages
+
+
+def saved_conversation(turns: Sequence[Answer], passages: int) -> str:
+    """The conversation as a browser tab keeps it (JSON): its last ``SAVED_TURNS`` answers in
+    their ``to_dict`` form, each with its top ``passages`` passages; "" when there are none."""
+    if not turns:
+        return ""
+    kept = [answer.to_dict(passages) for answer in turns[-SAVED_TURNS:]]
+    return json.dumps({"format": SAVED_FORMAT, "turns": kept}, ensure_ascii=False)
+
+
+def restored_conversation(saved: str | None) -> list[Answer]:
+    """The answers of a ``saved_conversation``; none for "" or a record of another format.
+
+    The record comes back from the browser, so anything malformed raises (ValueError,
+    KeyError, TypeError or AttributeError): the caller starts a new conversation instead.
+    """
+    if not saved:
+        return []
+    record = json.loads(saved)
+    if record.get("format") != SAVED_FORMAT:
+        return []
+    return [Answer.from_dict(turn) for turn in record["turns"][-SAVED_TURNS:]]
 
 
 def history_pairs(turns: Sequence[Answer]) -> list[Turn]:

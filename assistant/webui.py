@@ -2,7 +2,8 @@
 
 Wiring only: what turns library objects into text or HTML is in ``ui_format.py``, the CSS
 and JavaScript in ``static/``. Conversation state lives in per-session ``gr.State`` values,
-never in module globals.
+never in module globals; a copy of the conversation is kept in the browser tab, because a
+reload (Gradio reloads the page after a lost connection) starts a new session.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .ui_format import (
     answer_text_markdown,
     backend_choices,
     backend_hint_markdown,
+    chat_messages,
     clamp_top_k,
     document_choices,
     documents_html,
@@ -42,6 +44,8 @@ from .ui_format import (
     ingest_report_markdown,
     md_escape,
     passages_markdown,
+    restored_conversation,
+    saved_conversation,
     source_choices,
     stream_prefixes,
     too_long_markdown,
@@ -195,6 +199,7 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
             passages: passages_markdown(answer, k, show_scores),
             current: len(turns) - 1,
             viewer: viewer_hint_html(answer),
+            saved: saved_conversation(turns, max_k),
         }
 
     def take_question(question: str) -> tuple[str, str]:
@@ -278,7 +283,31 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
             passages_markdown(None, 1, False),
             -1,
             VIEWER_PLACEHOLDER,
+            "",
         )
+
+    def restore(saved_record: str | None) -> tuple[Any, ...]:
+        """The conversation this browser tab kept (app.js, sessionStorage), after a reload."""
+        nothing = (*[gr.skip()] * 6, "")
+        k = settings.top_k  # the slider's value on a new page
+        try:
+            turns = restored_conversation(saved_record)
+            if not turns:
+                return nothing
+            last = turns[-1]
+            # Everything is drawn here, so that a record the app cannot show is dropped now.
+            return (
+                chat_messages(turns, k, False),
+                turns,
+                gr.update(choices=source_choices(last), value=None, visible=bool(last.citations)),
+                passages_markdown(last, k, False),
+                len(turns) - 1,
+                viewer_hint_html(last),
+                saved_conversation(turns, max_k),
+            )
+        except Exception:
+            log.warning("a conversation kept by a browser could not be read; starting anew", exc_info=True)
+            return nothing
 
     def list_documents() -> tuple[Any, Any]:
         documents = bot.documents()
@@ -355,6 +384,8 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
         turns_state = gr.State([])
         current = gr.State(-1)
         asked = gr.State("")
+        # The conversation as JSON, which app.js keeps in the tab's sessionStorage.
+        saved = gr.Textbox(visible="hidden", elem_id="saved-conversation")
         gr.Markdown(
             "# News assistant\nAnswers only from the indexed articles, with numbered sources you can check.",
             elem_id="app-title",
@@ -443,7 +474,7 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
                     cancel_button = gr.Button("Cancel", size="sm", elem_id="confirm-remove-no")
 
         private: dict[str, Any] = {"api_visibility": "private"}
-        chat_outputs = [chatbot, turns_state, status, sources, passages, current, viewer]
+        chat_outputs = [chatbot, turns_state, status, sources, passages, current, viewer, saved]
         chat_inputs = [asked, chatbot, turns_state, backend, top_k, show_scores]
         # take -> respond -> tell app.js the answer is complete, so it sends a queued question.
         for send in (question_box.submit, ask.click):
@@ -465,18 +496,9 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
         )
         for control in (top_k, show_scores):
             control.change(rerender_passages, [turns_state, current, top_k, show_scores], passages, **private)
-        chatbot.clear(
-            new_conversation,
-            None,
-            [chatbot, turns_state, status, sources, passages, current, viewer],
-            **private,
-        )
-        reset.click(
-            new_conversation,
-            None,
-            [chatbot, turns_state, status, sources, passages, current, viewer],
-            **private,
-        )
+        chatbot.clear(new_conversation, None, chat_outputs, **private)
+        reset.click(new_conversation, None, chat_outputs, **private)
+        saved.change(None, saved, None, js="(record) => { window.__saveConversation(record); }", **private)
         # One progress bar, on the status line (not one per output).
         files.upload(
             upload, files, [docs_status, table, to_remove, files], show_progress_on=[docs_status], **private
@@ -490,6 +512,15 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
         documents_tab.select(list_documents, None, [table, to_remove], show_progress="hidden", **private)
         demo.load(list_documents, None, [table, to_remove], show_progress="hidden", **private)
         demo.load(examples, None, suggestions, show_progress="hidden", **private)
+        # A reload restores the tab's conversation, then asks what was queued or unanswered.
+        demo.load(
+            restore,
+            saved,
+            [chatbot, turns_state, sources, passages, current, viewer, saved],
+            js="() => window.__savedConversation()",
+            show_progress="hidden",
+            **private,
+        ).then(None, js="() => { window.__answerDone(); }", **private)
         gr.api(ask_api, api_name="ask")
     # Gradio runs one call per event at a time by default: one slow ingest or a streaming
     # answer would make every other user wait. Offline answers take tens of milliseconds;

@@ -8,6 +8,8 @@ from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
+
 from assistant import Settings
 from assistant.types import (
     Answer,
@@ -24,10 +26,12 @@ from assistant.types import (
 from assistant.ui_format import (
     FLAG,
     REFUSAL_HINT,
+    SAVED_TURNS,
     VIEWER_PLACEHOLDER,
     answer_markdown,
     backend_choices,
     backend_hint_markdown,
+    chat_messages,
     display_title,
     documents_html,
     error_markdown,
@@ -38,6 +42,8 @@ from assistant.ui_format import (
     ingest_report_markdown,
     md_escape,
     passages_markdown,
+    restored_conversation,
+    saved_conversation,
     source_choices,
     stream_prefixes,
     too_long_markdown,
@@ -262,6 +268,23 @@ def test_answer_read_back_from_its_json_shows_as_before() -> None:
     assert viewer_html(DOC, restored, 1) == viewer_html(DOC, flagged_answer(), 1)
     shown = answer_markdown(restored, 5, False)
     assert f"{FLAG} *He flies on Monday" in shown and "Read “travles” as “travels”" in shown
+
+
+def test_saved_conversation_is_bounded_and_read_back() -> None:
+    """The conversation a tab keeps is its last SAVED_TURNS answers with the passages asked
+    for, and reads back as the same chat; no record, or one of another format, is no turns;
+    a malformed one raises (the UI then starts anew)."""
+    turns = [replace(cited_answer(), question=f"Question {i}?") for i in range(SAVED_TURNS + 3)]
+    saved = saved_conversation(turns, passages=1)
+    restored = restored_conversation(saved)
+    assert [a.question for a in restored] == [a.question for a in turns[-SAVED_TURNS:]]
+    assert all(len(a.retrieved) == 1 for a in restored)
+    assert chat_messages(restored, 1, False) == chat_messages(turns[-SAVED_TURNS:], 1, False)
+    assert saved_conversation([], passages=1) == "" and restored_conversation("") == []
+    assert restored_conversation(json.dumps({"format": 0, "turns": [{}]})) == []
+    for broken in ("{", json.dumps({"format": 1, "turns": [{"question": "?"}]}), "[]"):
+        with pytest.raises((ValueError, KeyError, TypeError, AttributeError)):
+            restored_conversation(broken)
 
 
 def test_history_keeps_the_short_answer() -> None:

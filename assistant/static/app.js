@@ -3,8 +3,28 @@
   // 1. No question is dropped. Gradio ignores a submit while the previous answer is still
   //    being written; here a question sent meanwhile is queued, shown as queued, and asked
   //    as soon as the answer before it is complete (webui.py calls window.__answerDone).
-  const queue = [];
+  //    Gradio reloads the page after a lost connection, and a reload is a new session: the
+  //    tab's sessionStorage keeps the conversation (the JSON webui.py sends) and the questions
+  //    not yet answered. After a reload webui.py restores the conversation, then calls
+  //    window.__answerDone, which asks them again, the unanswered one first.
+  const QUESTIONS = 'news-assistant:questions';
+  const CONVERSATION = 'news-assistant:conversation';
+  const read = (key) => {
+    try { return sessionStorage.getItem(key); } catch { return null; }  // storage disabled
+  };
+  const write = (key, value) => {
+    // Full or disabled storage: the tab works on, and only a reload loses what it could not keep.
+    try { value ? sessionStorage.setItem(key, value) : sessionStorage.removeItem(key); } catch {}
+  };
+  let kept = {};
+  try { kept = JSON.parse(read(QUESTIONS)) || {}; } catch {}
+  const queue = [kept.asking, ...(Array.isArray(kept.queued) ? kept.queued : [])].filter((q) => typeof q === 'string' && q);
+  let asking = null;  // sent, not yet answered
   let busy = false;
+  let restored = false;  // before, a question sent waits in the queue: the restore would hide it
+  const keep = () => write(QUESTIONS, asking || queue.length ? JSON.stringify({asking, queued: queue}) : '');
+  window.__saveConversation = (record) => write(CONVERSATION, record);
+  window.__savedConversation = () => read(CONVERSATION) || '';
   const box = () => document.querySelector('#question textarea');
   const askButton = () => document.querySelector('#ask');
   const queueList = () => {
@@ -38,18 +58,20 @@
     area.value = value;
     area.dispatchEvent(new Event('input', {bubbles: true}));
   };
-  const send = () => {
-    busy = true;
-    render();
-    askButton().click();
-  };
   const intercept = (event) => {
     const area = box();
     if (!area || !area.value.trim()) return;  // an empty question gets the server's message
-    if (!busy) { busy = true; render(); return; }  // Gradio sends it
+    if (!busy && restored) {  // Gradio sends it
+      busy = true;
+      asking = area.value.trim();
+      keep();
+      render();
+      return;
+    }
     event.preventDefault();
     event.stopImmediatePropagation();
     queue.push(area.value.trim());
+    keep();
     setBox('');
     render();
   };
@@ -62,14 +84,20 @@
     if (event.isTrusted && event.target.closest && event.target.closest('#ask')) intercept(event);
   }, true);
   window.__answerDone = () => {
+    restored = true;
     busy = false;
+    asking = null;
     if (queue.length) {
-      setBox(queue.shift());
+      busy = true;
+      asking = queue.shift();
+      setBox(asking);
       // Let Gradio see the new value before the click sends it.
-      setTimeout(send, 50);
+      setTimeout(() => askButton().click(), 50);
     }
+    keep();
     render();
   };
+  render();
 
   // 2. A [n] marker in an answer opens source n of that answer in the viewer.
   document.addEventListener('click', (event) => {
