@@ -476,11 +476,14 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
         private: dict[str, Any] = {"api_visibility": "private"}
         chat_outputs = [chatbot, turns_state, status, sources, passages, current, viewer, saved]
         chat_inputs = [asked, chatbot, turns_state, backend, top_k, show_scores]
-        # take -> respond -> tell app.js the answer is complete, so it sends a queued question.
+        # take -> give back what the user typed while a queued question took the box -> respond
+        # -> tell app.js the answer is complete, so it sends a queued question.
         for send in (question_box.submit, ask.click):
             send(take_question, question_box, [question_box, asked], **private).then(
-                respond, chat_inputs, chat_outputs, **private
-            ).then(None, js="() => { window.__answerDone && window.__answerDone(); }", **private)
+                None, js="() => { window.__questionTaken && window.__questionTaken(); }", **private
+            ).then(respond, chat_inputs, chat_outputs, **private).then(
+                None, js="() => { window.__answerDone && window.__answerDone(); }", **private
+            )
         suggestions.click(lambda sample: sample[0], suggestions, question_box, **private)
         cite_request.change(
             open_cited,

@@ -27,12 +27,15 @@ QUEUED = [
     ("Which radio station interviewed Podoliak?", "RMF"),
 ]
 BOTS = '#chatbot [data-testid="bot"]'
+UNSENT = "What did Hegseth say about"
 
 
 def test_questions_sent_while_an_answer_is_written_are_queued_and_answered(tmp_path: Path) -> None:
     """A question sent (Enter, then the button) just as a slow answer begins to appear is shown
     as queued, the button says it queues, and each queued question is then asked and answered
-    in order; before, Gradio ignored the send and the next update wiped the box."""
+    in order; before, Gradio ignored the send and the next update wiped the box. What the user
+    is typing meanwhile is still in the box after each queued question is sent (before, the
+    queued question replaced it and was lost)."""
     settings = {"backend": "openai", "llm_model": "blank", "llm_timeout": "30"}
     with (
         BlankLLMServer(SLOW, SLOW_S) as llm,
@@ -56,6 +59,7 @@ def test_questions_sent_while_an_answer_is_written_are_queued_and_answered(tmp_p
             assert f"Queued: {QUEUED[0][0]}" in queued and f"Queued: {QUEUED[1][0]}" in queued
             assert page.inner_text("#ask") == "Queue"
             assert page.input_value("#question textarea") == ""
+            page.fill("#question textarea", UNSENT)  # typed while the queue waits, not sent
             page.wait_for_function(
                 """([selector, n]) => {
                   const bots = document.querySelectorAll(selector);
@@ -72,5 +76,6 @@ def test_questions_sent_while_an_answer_is_written_are_queued_and_answered(tmp_p
                 assert expected in answer.split("Sources")[0]
             assert page.inner_text("#queued") == ""
             assert page.inner_text("#ask") == "Ask"
+            assert page.input_value("#question textarea") == UNSENT
         finally:
             browser.close()

@@ -20,6 +20,7 @@
   try { kept = JSON.parse(read(QUESTIONS)) || {}; } catch {}
   const queue = [kept.asking, ...(Array.isArray(kept.queued) ? kept.queued : [])].filter((q) => typeof q === 'string' && q);
   let asking = null;  // sent, not yet answered
+  let unsent = '';  // what the user was typing when a queued question took the box
   let busy = false;
   let restored = false;  // before, a question sent waits in the queue: the restore would hide it
   const keep = () => write(QUESTIONS, asking || queue.length ? JSON.stringify({asking, queued: queue}) : '');
@@ -90,12 +91,18 @@
     if (queue.length) {
       busy = true;
       asking = queue.shift();
+      unsent = box().value;
       setBox(asking);
       // Let Gradio see the new value before the click sends it.
       setTimeout(() => askButton().click(), 50);
     }
     keep();
     render();
+  };
+  // Sending a question empties the box; one sent from the queue gives back what was typed.
+  window.__questionTaken = () => {
+    if (unsent) setBox(unsent);
+    unsent = '';
   };
   render();
 
