@@ -478,12 +478,16 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
         chat_inputs = [asked, chatbot, turns_state, backend, top_k, show_scores]
         # take -> give back what the user typed while a queued question took the box -> respond
         # -> tell app.js the answer is complete, so it sends a queued question.
+        answer_done = "() => { window.__answerDone && window.__answerDone(); }"
+        answering = []
         for send in (question_box.submit, ask.click):
-            send(take_question, question_box, [question_box, asked], **private).then(
-                None, js="() => { window.__questionTaken && window.__questionTaken(); }", **private
-            ).then(respond, chat_inputs, chat_outputs, **private).then(
-                None, js="() => { window.__answerDone && window.__answerDone(); }", **private
+            answer = (
+                send(take_question, question_box, [question_box, asked], **private)
+                .then(None, js="() => { window.__questionTaken && window.__questionTaken(); }", **private)
+                .then(respond, chat_inputs, chat_outputs, **private)
             )
+            answer.then(None, js=answer_done, **private)
+            answering.append(answer)
         suggestions.click(lambda sample: sample[0], suggestions, question_box, **private)
         cite_request.change(
             open_cited,
@@ -499,8 +503,11 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
         )
         for control in (top_k, show_scores):
             control.change(rerender_passages, [turns_state, current, top_k, show_scores], passages, **private)
-        chatbot.clear(new_conversation, None, chat_outputs, **private)
-        reset.click(new_conversation, None, chat_outputs, **private)
+        # A new conversation stops the answer being written: finished, it would bring the old
+        # conversation back. The stopped answer's own last step still tells app.js it is over,
+        # so what is still queued is asked in the new conversation.
+        for clear in (chatbot.clear, reset.click):
+            clear(new_conversation, None, chat_outputs, cancels=answering, **private)
         saved.change(None, saved, None, js="(record) => { window.__saveConversation(record); }", **private)
         # One progress bar, on the status line (not one per output).
         files.upload(

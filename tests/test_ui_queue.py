@@ -79,3 +79,40 @@ def test_questions_sent_while_an_answer_is_written_are_queued_and_answered(tmp_p
             assert page.input_value("#question textarea") == UNSENT
         finally:
             browser.close()
+
+
+def test_a_new_conversation_stops_the_answer_being_written(tmp_path: Path) -> None:
+    """ "New conversation" while an answer is written: that answer stops and never brings the old
+    conversation back, and a question queued before the click is asked in the new one."""
+    settings = {"backend": "openai", "llm_model": "blank", "llm_timeout": "30"}
+    with (
+        BlankLLMServer(SLOW, SLOW_S) as llm,
+        running_app(tmp_path / "data", tmp_path / "app.log", openai_base_url=llm.url, **settings) as url,
+        sync_api.sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(url)
+            page.wait_for_selector("#question textarea")
+            page.fill("#question textarea", SLOW)
+            page.press("#question textarea", "Enter")
+            page.wait_for_selector(BOTS, state="attached")  # the slow answer begins to appear
+            page.fill("#question textarea", QUEUED[0][0])
+            page.press("#question textarea", "Enter")
+            page.click("#new-chat")
+            page.wait_for_function(
+                """([selector]) => {
+                  const bots = document.querySelectorAll(selector);
+                  return bots.length === 1 && bots[0].innerText.includes('Answered in');
+                }""",
+                arg=[BOTS],
+            )
+            page.wait_for_timeout(SLOW_S * 1000)  # when the stopped answer would have finished
+            assert page.locator('#chatbot [data-testid="user"]').all_inner_texts() == [QUEUED[0][0]]
+            assert QUEUED[0][1] in page.locator(BOTS).first.inner_text()
+            assert page.inner_text("#queued") == ""
+            assert page.inner_text("#ask") == "Ask"
+        finally:
+            browser.close()
