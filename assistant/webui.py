@@ -478,15 +478,14 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
         chat_inputs = [asked, chatbot, turns_state, backend, top_k, show_scores]
         # take -> give back what the user typed while a queued question took the box -> respond
         # -> tell app.js the answer is complete, so it sends a queued question.
-        answer_done = "() => { window.__answerDone && window.__answerDone(); }"
-        answering = []
+        answering: list[Any] = []
         for send in (question_box.submit, ask.click):
             answer = (
                 send(take_question, question_box, [question_box, asked], **private)
                 .then(None, js="() => { window.__questionTaken && window.__questionTaken(); }", **private)
                 .then(respond, chat_inputs, chat_outputs, **private)
             )
-            answer.then(None, js=answer_done, **private)
+            answer.then(None, js="() => { window.__answerDone && window.__answerDone(); }", **private)
             answering.append(answer)
         suggestions.click(lambda sample: sample[0], suggestions, question_box, **private)
         cite_request.change(
