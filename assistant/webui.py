@@ -147,6 +147,23 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
         yield from stream
         yield stream.answer
 
+    def source_menu(answer: Answer, chosen: int | None = None) -> Any:
+        """The "Sources" menu of ``answer``, hidden when it cites nothing."""
+        value = None if chosen is None else str(chosen)
+        return gr.update(choices=source_choices(answer), value=value, visible=bool(answer.citations))
+
+    def showing_last(turns: list[Answer], k: int, show_scores: bool) -> dict[Any, Any]:
+        """Everything beside the chat that shows the conversation ``turns`` at its last answer."""
+        answer = turns[-1]
+        return {
+            turns_state: turns,
+            sources: source_menu(answer),
+            passages: passages_markdown(answer, k, show_scores),
+            current: len(turns) - 1,
+            viewer: viewer_hint_html(answer),
+            saved: saved_conversation(turns, max_k),
+        }
+
     def respond(
         question: str,
         messages: list[dict[str, Any]],
@@ -191,15 +208,9 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
                 partial = [*asked, {"role": "assistant", "content": answer_text_markdown(prefix)}]
                 yield {chatbot: partial, status: ""}
                 time.sleep(STREAM_DELAY_S)
-        turns = [*turns, answer]
         yield {
             chatbot: [*asked, {"role": "assistant", "content": answer_markdown(answer, k, show_scores)}],
-            turns_state: turns,
-            sources: gr.update(choices=source_choices(answer), value=None, visible=bool(answer.citations)),
-            passages: passages_markdown(answer, k, show_scores),
-            current: len(turns) - 1,
-            viewer: viewer_hint_html(answer),
-            saved: saved_conversation(turns, max_k),
+            **showing_last([*turns, answer], k, show_scores),
         }
 
     def take_question(question: str) -> tuple[str, str]:
@@ -215,11 +226,7 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
             return gr.skip(), gr.skip(), gr.skip()
         answer = turns[turn]
         k = clamp_top_k(top_k, settings.top_k)
-        return (
-            gr.update(choices=source_choices(answer), value=None, visible=bool(answer.citations)),
-            passages_markdown(answer, k, show_scores),
-            turn,
-        )
+        return source_menu(answer), passages_markdown(answer, k, show_scores), turn
 
     def open_source(marker: str | None, turns: list[Answer], current: int) -> Any:
         if not marker or not turns or current is None or current >= len(turns):
@@ -245,7 +252,7 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         answer = turns[turn]
         return (
-            gr.update(choices=source_choices(answer), value=str(marker), visible=True),
+            source_menu(answer, marker),
             passages_markdown(answer, clamp_top_k(top_k, settings.top_k), show_scores),
             turn,
             open_source(str(marker), turns, turn),
@@ -286,28 +293,20 @@ def build_ui(bot: Assistant, settings: Settings, bundled: Path | None = None) ->
             "",
         )
 
-    def restore(saved_record: str | None) -> tuple[Any, ...]:
+    def restore(saved_record: str | None) -> dict[Any, Any]:
         """The conversation this browser tab kept (app.js, sessionStorage), after a reload."""
-        nothing = (*[gr.skip()] * 6, "")
         k = settings.top_k  # the slider's value on a new page
         try:
             turns = restored_conversation(saved_record)
-            if not turns:
-                return nothing
-            last = turns[-1]
             # Everything is drawn here, so that a record the app cannot show is dropped now.
             return (
-                chat_messages(turns, k, False),
-                turns,
-                gr.update(choices=source_choices(last), value=None, visible=bool(last.citations)),
-                passages_markdown(last, k, False),
-                len(turns) - 1,
-                viewer_hint_html(last),
-                saved_conversation(turns, max_k),
+                {chatbot: chat_messages(turns, k, False), **showing_last(turns, k, False)}
+                if turns
+                else {saved: ""}
             )
         except Exception:
             log.warning("a conversation kept by a browser could not be read; starting anew", exc_info=True)
-            return nothing
+            return {saved: ""}
 
     def list_documents() -> tuple[Any, Any]:
         documents = bot.documents()
