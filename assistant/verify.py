@@ -10,7 +10,8 @@ A model writes ``Keir Starmer proposed it [2].``; the verifier
 3. checks each answer sentence against the sentences it cites: every name, number and date
    in it must appear there, or be a number of the question or a word of the question in a
    cited source's title (compared in one normal form: "30,000" is
-   "30000", "Tesla's" is "Tesla", "U. S." is "U.S." is "US", "Oct." is "October"; a
+   "30000", "Tesla's" is "Tesla", "U. S." is "U.S." is "US", "Oct." is "October", "Q3" is
+   "3rd quarter"; a
    surname's first name may come from the same document), and its meaning must be close to
    one of them (cosine of the local embedder >= threshold);
 4. re-cites a sentence that fails against what it cites, or cites nothing about the
@@ -18,7 +19,8 @@ A model writes ``Keir Starmer proposed it [2].``; the verifier
 5. checks that the supported sentences answer the question asked: what the question is
    about (its names and numbers) must be covered by a cited sentence, and the claim must
    contain what the trained reader, reading the question over the cited sentences, marks as
-   the answer (with the reader's confidence at least ``answer_margin``).
+   the answer (with the reader's confidence at least ``answer_margin``); a "when" claim must
+   keep the whole date the reader marks ("2015" alone for "December 2015" does not answer).
 
 The functions here are pure apart from the embedder call; ``LLMAnswerer`` decides what to
 show from the result (the answer, with unsupported sentences flagged, or a fallback).
@@ -250,6 +252,9 @@ _MONTH_FORMS = {
 _WEEKDAYS = frozenset(re.findall(r"\w+", "monday tuesday wednesday thursday friday saturday sunday"))
 # "U. S." / "U.S." / "U.S": capitals each followed by a dot, spaced or not: one initialism.
 _INITIALISM = re.compile(r"\b(?:[A-Z]\.\s?){1,}[A-Z]\b\.?")
+# A year's quarter written as a code: "Q3 2019" says what "the third quarter of 2019" does.
+_QUARTER = re.compile(r"\bQ([1-4])\b")
+_ORDINAL_ENDING = {"1": "st", "2": "nd", "3": "rd", "4": "th"}
 # Names spelled another way ("Zelenskyy" / "Zelensky", "Podolyak" / "Podoliak"): one letter
 # added, dropped or changed, in a name this long. Shorter names differ by one letter too
 # often (Dior / Dion) to be read as the same.
@@ -257,8 +262,10 @@ SPELLING_MIN_LETTERS = 6
 
 
 def normal_text(text: str) -> str:
-    """``text`` with typographic apostrophes straightened and initialisms written as one word."""
+    """``text`` with typographic apostrophes straightened, a quarter written out ("Q3" is
+    "3rd quarter", as "third-quarter" reads) and initialisms written as one word."""
     text = text.replace("’", "'").replace("‘", "'")
+    text = _QUARTER.sub(lambda m: f"{m.group(1)}{_ORDINAL_ENDING[m.group(1)]} quarter", text)
     return _INITIALISM.sub(
         lambda m: re.sub(r"[.\s]", "", m.group(0)) + (" " if m.group(0)[-1] == " " else ""), text
     )
@@ -537,6 +544,31 @@ def names_a_date(question: Question, claim: str) -> bool:
     return False
 
 
+def _date_parts(question: Question, text: str) -> set[str]:
+    """The numbers, months and weekdays of ``text`` beyond the question's own words."""
+    asked = set(question.surface_words) | set(question.terms)
+    parts = set()
+    for _, _, word in tokens(normal_text(text)):
+        form = normal_word(word)
+        if form in asked or word.lower() in asked:
+            continue
+        if word[0].isdigit() or form in _MONTH_FORMS.values() or form in _WEEKDAYS:
+            parts.add(form)
+    return parts
+
+
+def cuts_date(question: Question, claim: str, answer: str) -> bool:
+    """Does ``claim`` give only part of the date the reader marks as the answer to a "when"
+    question: "in 2015" where the cited sentence says "December 2015"? A name may be
+    shortened ("Starmer" for "Keir Starmer"); a date that drops its month or day says less
+    than its source and is no longer the answer asked for."""
+    if question.wh != "when":
+        return False
+    marked = _date_parts(question, answer)
+    kept = marked & _date_parts(question, claim)
+    return bool(kept) and kept != marked
+
+
 class Verifier:
     """Checks a generated answer against the numbered sources it was written from."""
 
@@ -756,6 +788,8 @@ class Verifier:
     def _holds_answer(self, question: Question, claim: str, read: list[tuple[str, str]]) -> bool:
         """Does ``claim`` hold the reader's answer in one of the (sentence, answer) pairs it
         read, or an answer it scores within ``answer_gap`` of its best span there?"""
+        if any(cuts_date(question, claim, answer) for _, answer in read):
+            return False
         if kind_of_answer(question, claim, [answer for _, answer in read], self.answer_share):
             return True
         return self.answer_gap is not None and any(
