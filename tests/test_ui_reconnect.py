@@ -2,7 +2,8 @@
 
 When the network drops while an answer streams, Gradio reloads the page once it reaches the
 server again, and a reloaded page is a new session. The tab must still show the conversation
-(its answers and their clickable sources) and ask the questions that were queued or unanswered.
+(its answers and their clickable sources), ask the questions that were queued or unanswered,
+and give back the question being typed.
 """
 
 from __future__ import annotations
@@ -89,9 +90,19 @@ def test_conversation_and_queued_questions_survive_a_dropped_connection_and_a_re
 
             page.reload()
             assert answered(page, 4) == ASKED
+            assert page.input_value("#question textarea") == ""  # sent questions are not drafts
             page.locator(BOTS).first.locator('a[href="#source-1"]').click()
             page.wait_for_selector("#doc-viewer mark.current:text-matches('^Starmer is slated')")
             page.click("text=Ranked passages")
             assert "Who proposed 30,000 troops?" in page.inner_text("#passages")
+
+            # A question being typed when the page reloads is back in the box, unsent.
+            page.fill("#question textarea", "Where did Podoliak give")
+            page.reload()
+            assert answered(page, 4) == ASKED
+            page.wait_for_function(
+                "() => document.querySelector('#question textarea').value === 'Where did Podoliak give'"
+            )
+            assert len(page.locator(USERS).all_inner_texts()) == 4
         finally:
             browser.close()

@@ -6,9 +6,11 @@
   //    Gradio reloads the page after a lost connection, and a reload is a new session: the
   //    tab's sessionStorage keeps the conversation (the JSON webui.py sends) and the questions
   //    not yet answered. After a reload webui.py restores the conversation, then calls
-  //    window.__answerDone, which asks them again, the unanswered one first.
+  //    window.__answerDone, which asks them again, the unanswered one first. What was being
+  //    typed and not yet sent is kept too, and put back in the box.
   const QUESTIONS = 'news-assistant:questions';
   const CONVERSATION = 'news-assistant:conversation';
+  const DRAFT = 'news-assistant:draft';
   const read = (key) => {
     try { return sessionStorage.getItem(key); } catch { return null; }  // storage disabled
   };
@@ -62,6 +64,7 @@
   const intercept = (event) => {
     const area = box();
     if (!area || !area.value.trim()) return;  // an empty question gets the server's message
+    write(DRAFT, '');  // sent or queued: no longer a draft
     if (!busy && restored) {  // Gradio sends it
       busy = true;
       asking = area.value.trim();
@@ -84,7 +87,14 @@
   document.addEventListener('click', (event) => {
     if (event.isTrusted && event.target.closest && event.target.closest('#ask')) intercept(event);
   }, true);
+  // Only what the user types: the box also holds queued questions on their way out.
+  document.addEventListener('input', (event) => {
+    if (event.isTrusted && event.target === box()) write(DRAFT, event.target.value);
+  }, true);
   window.__answerDone = () => {
+    // The first call follows a (re)load's restore: the draft goes back before any queued
+    // question takes the box, which then gives it back like any unsent text.
+    if (!restored && !box().value) setBox(read(DRAFT) || '');
     restored = true;
     busy = false;
     asking = null;
