@@ -276,6 +276,25 @@ def test_a_date_cut_to_its_year_does_not_answer_when(shared_embedder, claim: str
     assert checked.answers_question is verified, checked.why_not
 
 
+def test_a_phrase_the_source_does_not_give_is_flagged_and_the_answer_shown(shared_embedder) -> None:
+    """ "... on March 3, 2024, at the Palace of Nations in Geneva, Switzerland" citing a sentence
+    that gives the date only: the date answers, the place after the comma is flagged. Before,
+    the whole sentence failed for "Geneva" and a right answer was thrown away."""
+    from assistant.types import Sentence
+
+    text = "The summit on water rights was held on March 3, 2024, after two years of talks."
+    source = ScoredSentence(Sentence("summit", 0, 0, len(text), text), "Water summit", 1.0, coverage=1.0)
+    checked = Verifier(shared_embedder, reader=shipped_reader(1)).verify(
+        analyze("When was the summit on water rights held?"),
+        "The summit was held on March 3, 2024, at the Palace of Nations in Geneva, Switzerland [1].",
+        [source],
+        covers=[True],
+    )
+    assert checked.answers_question, checked.why_not
+    assert [c.supported for c in checked.claims] == [True, False]
+    assert "Geneva" in checked.claims[1].text
+
+
 def test_a_near_miss_claim_repeating_the_question_place_is_not_verified(check: Check) -> None:
     """ "When will Starmer travel to Paris?" (the article says Washington): "Starmer will travel
     to Paris next week [1]" citing the Washington sentence borrows "Paris" from the question;
