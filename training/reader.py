@@ -142,11 +142,8 @@ def tensors(batch: list[Features]) -> dict[str, torch.Tensor]:
     }
 
 
-def train(recipe: Recipe, pairs: list[data.Pair], log: list[str]) -> SpanModel:
-    torch.manual_seed(recipe.seed)
-    torch.set_num_threads(recipe.threads)
-    rng = random.Random(recipe.seed)
-    features = [f for f in map(featurize, pairs) if f is not None]
+def fresh_model(recipe: Recipe) -> tuple[SpanModel, list[nn.Parameter], torch.optim.Optimizer]:
+    """The base model ready to fine-tune, the weights that learn, and their optimiser."""
     model = SpanModel(base_model_dir())
     if recipe.freeze_embeddings:
         # 11.7M of the 22.7M weights; too little data to move them, and their optimiser
@@ -159,33 +156,54 @@ def train(recipe: Recipe, pairs: list[data.Pair], log: list[str]) -> SpanModel:
         [{"params": decay, "weight_decay": recipe.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=recipe.learning_rate,
     )
+    model.train()
+    return model, params, optimizer
+
+
+def train_step(
+    model: SpanModel,
+    batch: list[Features],
+    params: list[nn.Parameter],
+    optimizer: torch.optim.Optimizer,
+    bf16: bool,
+) -> torch.Tensor:
+    """One optimiser step on ``batch`` (start and end cross entropy, gradients clipped); its loss."""
+    t = tensors(batch)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        start_logits, end_logits = model(t["input_ids"], t["attention_mask"], t["token_type_ids"])
+    start_logits = start_logits.float().masked_fill(~t["allowed"], -1e4)
+    end_logits = end_logits.float().masked_fill(~t["allowed"], -1e4)
+    loss = (
+        nn.functional.cross_entropy(start_logits, t["start"])
+        + nn.functional.cross_entropy(end_logits, t["end"])
+    ) / 2
+    loss.backward()
+    nn.utils.clip_grad_norm_(params, 1.0)
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss
+
+
+def train(recipe: Recipe, pairs: list[data.Pair], log: list[str]) -> SpanModel:
+    torch.manual_seed(recipe.seed)
+    torch.set_num_threads(recipe.threads)
+    rng = random.Random(recipe.seed)
+    features = [f for f in map(featurize, pairs) if f is not None]
+    model, params, optimizer = fresh_model(recipe)
     per_epoch = math.ceil(len(features) / recipe.batch_size)
     total = int(per_epoch * recipe.epochs)
     warmup = int(total * recipe.warmup)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / max(warmup, 1), max(0.0, (total - step) / (total - warmup)))
     )
-    model.train()
     bf16 = recipe.precision == "bf16"
     step, started, seen = 0, time.perf_counter(), 0
     while step < total:
         for batch in batches(features, recipe.batch_size, rng):
             if step >= total:
                 break
-            t = tensors(batch)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                start_logits, end_logits = model(t["input_ids"], t["attention_mask"], t["token_type_ids"])
-            start_logits = start_logits.float().masked_fill(~t["allowed"], -1e4)
-            end_logits = end_logits.float().masked_fill(~t["allowed"], -1e4)
-            loss = (
-                nn.functional.cross_entropy(start_logits, t["start"])
-                + nn.functional.cross_entropy(end_logits, t["end"])
-            ) / 2
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
+            loss = train_step(model, batch, params, optimizer, bf16)
             schedule.step()
-            optimizer.zero_grad()
             step += 1
             seen += len(batch)
             if step % 50 == 0 or step == total:

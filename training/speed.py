@@ -16,10 +16,9 @@ import time
 
 import numpy as np
 import torch
-from torch import nn
 
 from . import data
-from .reader import Features, Recipe, SpanModel, base_model_dir, batches, featurize, tensors
+from .reader import Features, Recipe, batches, featurize, fresh_model, train_step
 
 WARMUP_STEPS = 5
 
@@ -28,26 +27,11 @@ def examples_per_second(
     features: list[Features], batch_size: int, limit: int, seconds: float, bf16: bool
 ) -> float:
     torch.manual_seed(Recipe.seed)
-    model = SpanModel(base_model_dir())
-    model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=Recipe.learning_rate)
-    model.train()
+    model, params, optimizer = fresh_model(Recipe())
     kept = [f for f in features if len(f.ids) <= limit]
     seen, started = 0, 0.0
     for step, batch in enumerate(batches(kept, batch_size, random.Random(1)), start=1):
-        t = tensors(batch)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            start, end = model(t["input_ids"], t["attention_mask"], t["token_type_ids"])
-        start = start.float().masked_fill(~t["allowed"], -1e4)
-        end = end.float().masked_fill(~t["allowed"], -1e4)
-        loss = (
-            nn.functional.cross_entropy(start, t["start"]) + nn.functional.cross_entropy(end, t["end"])
-        ) / 2
-        loss.backward()
-        nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        optimizer.zero_grad()
+        train_step(model, batch, params, optimizer, bf16)
         if step == WARMUP_STEPS:
             started = time.perf_counter()
         elif step > WARMUP_STEPS:
