@@ -11,7 +11,7 @@ A model writes ``Keir Starmer proposed it [2].``; the verifier
    in it must appear there, or be a number of the question or a word of the question in a
    cited source's title (compared in one normal form: "30,000" is
    "30000", "Tesla's" is "Tesla", "U. S." is "U.S." is "US", "Oct." is "October", "Q3" is
-   "3rd quarter"; a
+   "third quarter"; a
    surname's first name may come from the same document), and its meaning must be close to
    one of them (cosine of the local embedder >= threshold);
 4. re-cites a sentence that fails against what it cites, or cites nothing about the
@@ -254,7 +254,6 @@ _WEEKDAYS = frozenset(re.findall(r"\w+", "monday tuesday wednesday thursday frid
 _INITIALISM = re.compile(r"\b(?:[A-Z]\.\s?){1,}[A-Z]\b\.?")
 # A year's quarter written as a code: "Q3 2019" says what "the third quarter of 2019" does.
 _QUARTER = re.compile(r"\bQ([1-4])\b")
-_ORDINAL_ENDING = {"1": "st", "2": "nd", "3": "rd", "4": "th"}
 # Names spelled another way ("Zelenskyy" / "Zelensky", "Podolyak" / "Podoliak"): one letter
 # added, dropped or changed, in a name this long. Shorter names differ by one letter too
 # often (Dior / Dion) to be read as the same.
@@ -262,10 +261,11 @@ SPELLING_MIN_LETTERS = 6
 
 
 def normal_text(text: str) -> str:
-    """``text`` with typographic apostrophes straightened, a quarter written out ("Q3" is
-    "3rd quarter", as "third-quarter" reads) and initialisms written as one word."""
+    """``text`` with typographic apostrophes straightened, a quarter written out ("Q3" as "3
+    quarter", the normal form of "3rd quarter" and "third quarter") and initialisms written
+    as one word."""
     text = text.replace("’", "'").replace("‘", "'")
-    text = _QUARTER.sub(lambda m: f"{m.group(1)}{_ORDINAL_ENDING[m.group(1)]} quarter", text)
+    text = _QUARTER.sub(r"\1 quarter", text)
     return _INITIALISM.sub(
         lambda m: re.sub(r"[.\s]", "", m.group(0)) + (" " if m.group(0)[-1] == " " else ""), text
     )

@@ -142,6 +142,12 @@ def tensors(batch: list[Features]) -> dict[str, torch.Tensor]:
     }
 
 
+def recipe_pairs(recipe: Recipe, article_share: float = 1.0) -> list[data.Pair]:
+    """The recipe's training mix (``article_share`` < 1: a learning curve's smaller run)."""
+    left_out = data.not_trained_on(article_share, recipe.seed, recipe.squad11_train_share)
+    return data.build(left_out, recipe.unanswerable_repeats)
+
+
 def fresh_model(recipe: Recipe) -> tuple[SpanModel, list[nn.Parameter], torch.optim.Optimizer]:
     """The base model ready to fine-tune, the weights that learn, and their optimiser."""
     model = SpanModel(base_model_dir())
@@ -350,8 +356,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.article_share < 1 and args.out.resolve() == RESOURCES:
         parser.error("--article-share below 1 would replace the shipped reader: pass --out DIR")
     try:
-        left_out = data.not_trained_on(args.article_share, recipe.seed, recipe.squad11_train_share)
-        pairs = data.build(left_out, recipe.unanswerable_repeats)
+        pairs = recipe_pairs(recipe, args.article_share)
     except ValueError as error:
         parser.error(str(error))
     if args.limit:

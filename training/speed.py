@@ -17,8 +17,7 @@ import time
 import numpy as np
 import torch
 
-from . import data
-from .reader import Features, Recipe, batches, featurize, fresh_model, train_step
+from .reader import Features, Recipe, batches, featurize, fresh_model, recipe_pairs, train_step
 
 WARMUP_STEPS = 5
 
@@ -53,9 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=Recipe.threads)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    pairs = data.build(
-        data.not_trained_on(1.0, Recipe.seed, Recipe.squad11_train_share), Recipe.unanswerable_repeats
-    )
+    pairs = recipe_pairs(Recipe())
     random.Random(Recipe.seed).shuffle(pairs)
     features = [f for f in map(featurize, pairs[: args.pairs]) if f is not None]
     lengths = np.array([len(f.ids) for f in features])

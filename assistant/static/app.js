@@ -94,7 +94,8 @@
   window.__answerDone = () => {
     // The first call follows a (re)load's restore: the draft goes back before any queued
     // question takes the box, which then gives it back like any unsent text.
-    if (!restored && !box().value) setBox(read(DRAFT) || '');
+    const area = box();
+    if (!restored && area && !area.value) setBox(read(DRAFT) || '');
     restored = true;
     busy = false;
     asking = null;
