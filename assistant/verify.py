@@ -534,6 +534,13 @@ def other_number(question: Question, text: str) -> bool:
     return any(len(o) == len(a) for a in lacking for o in there - asked)
 
 
+def numbers_written(question: Question, text: str) -> str:
+    """The numbers of the question that ``text`` writes too, in normal form."""
+    there = {normal_word(w) for _, _, w in tokens(normal_text(text)) if w[0].isdigit()}
+    asked = [normal_word(w) for _, _, w in tokens(normal_text(question.text)) if w[0].isdigit()]
+    return " ".join(n for n in asked if n in there)
+
+
 def names_a_date(question: Question, claim: str) -> bool:
     """A "when" question is answered only by a claim that names a date: a number, a month or a
     weekday beyond the question's own words. "Last year" or "next week" place it only relative
@@ -830,10 +837,12 @@ class Verifier:
         # its place: a sentence of a story about the 2021 prize read for the 2022 one.
         if other_number(question, f"{source.title}\n{document}"):
             return False
-        # The question's names and numbers are given only where a sentence is about the
-        # question; this one lacks some, so the claim may not borrow them: "Starmer will travel
-        # to Paris next week" for "When will Starmer travel to Paris?" citing his Washington trip.
-        if missing_facts(claim, [text], []):
+        # The question's names are given only where a sentence is about the question; this one
+        # lacks some, so the claim may not borrow them: "Starmer will travel to Paris next week"
+        # for "When will Starmer travel to Paris?" citing his Washington trip. Its numbers are
+        # given where the sentence's story writes them, as the check above reads it: "Gal Gadot
+        # will play Diana Prince in Wonder Woman 1984" from a story about "Wonder Woman 1984".
+        if missing_facts(claim, [text], [], numbers_written(question, f"{source.title}\n{document}")):
             return False
         (answer, margin), *_ = self.reader_spans(question, [text])
         return margin >= self.about_margin and self._holds_answer(question, claim, [(text, answer)])

@@ -240,6 +240,46 @@ def test_a_sentence_lacking_the_question_title_year_counts_when_the_reader_answe
     assert not strict.verify(asked, reply, sources, None, covers).answers_question
 
 
+_GADOT = "Gal Gadot will reprise her role as Diana Prince/Wonder Woman."
+
+
+@pytest.mark.parametrize(
+    ("story", "verified"),
+    [
+        (f"Wonder Woman 1984 opens on Christmas Day. {_GADOT}", True),
+        (f"The sequel opens on Christmas Day. {_GADOT}", False),
+    ],
+)
+def test_a_claim_may_repeat_the_question_number_its_cited_story_writes(
+    fresh_bot: Assistant, shared_embedder, story: str, verified: bool
+) -> None:
+    """Qwen's "Gal Gadot will be playing the role of Diana Prince in Wonder Woman 1984 [1]"
+    repeats the question's "1984", which the cited sentence lacks: given where the sentence's
+    story writes it (it is about that film), not where the story never does."""
+    from assistant import Document
+
+    fresh_bot.ingest_documents(
+        [
+            Document(
+                "lilly.txt",
+                "Cast",
+                "Thirteen-year-old Lilly plays the young Diana Prince in Wonder Woman 1984.",
+            ),
+            Document("gadot.txt", "Cast", story),
+        ]
+    )
+    question = "Who will be playing the role of Diana Prince in Wonder Woman 1984?"
+    asked = analyze(question)
+    sources = [s for s in fresh_bot.retrieve(question, 4) if s.sentence.text.startswith("Gal Gadot")]
+    covers = [supports(asked, s, fresh_bot.lexical) for s in sources]
+    assert covers == [False], sources
+    reply = "Gal Gadot will be playing the role of Diana Prince in Wonder Woman 1984 [1]."
+    checked = Verifier(shared_embedder, reader=shipped_reader(1)).verify(
+        asked, reply, sources, {"gadot.txt": story}, covers
+    )
+    assert checked.answers_question is verified, checked.why_not
+
+
 def test_a_claim_must_hold_half_of_the_reader_answer() -> None:
     """ "Released in 2020" holds a third of "May 29, 2020": too little to be the answer the
     sources give (the fitted share is a half); "Starmer" holds half of "Keir Starmer"."""
