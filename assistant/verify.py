@@ -528,17 +528,19 @@ def given_words(question: Question, titles: Sequence[str]) -> str:
 def other_number(question: Question, text: str) -> bool:
     """Does ``text`` lack a number of the question and hold another of the same length in its
     place ("2018" in a sentence read for a question about 2019)?"""
-    asked = {normal_word(w) for _, _, w in tokens(normal_text(question.text)) if w[0].isdigit()}
-    there = {normal_word(w) for _, _, w in tokens(normal_text(text)) if w[0].isdigit()}
+    asked, there = _numbers(question.text), _numbers(text)
     lacking = asked - there
     return any(len(o) == len(a) for a in lacking for o in there - asked)
 
 
 def numbers_written(question: Question, text: str) -> str:
     """The numbers of the question that ``text`` writes too, in normal form."""
-    there = {normal_word(w) for _, _, w in tokens(normal_text(text)) if w[0].isdigit()}
-    asked = [normal_word(w) for _, _, w in tokens(normal_text(question.text)) if w[0].isdigit()]
-    return " ".join(n for n in asked if n in there)
+    return " ".join(sorted(_numbers(question.text) & _numbers(text)))
+
+
+def _numbers(text: str) -> set[str]:
+    """The numbers ``text`` writes, in normal form."""
+    return {normal_word(w) for _, _, w in tokens(normal_text(text)) if w[0].isdigit()}
 
 
 def names_a_date(question: Question, claim: str) -> bool:
@@ -835,14 +837,15 @@ class Verifier:
             return False
         # Nor is it when its story, which never writes the question's number, writes another in
         # its place: a sentence of a story about the 2021 prize read for the 2022 one.
-        if other_number(question, f"{source.title}\n{document}"):
+        story = f"{source.title}\n{document}"
+        if other_number(question, story):
             return False
         # The question's names are given only where a sentence is about the question; this one
         # lacks some, so the claim may not borrow them: "Starmer will travel to Paris next week"
         # for "When will Starmer travel to Paris?" citing his Washington trip. Its numbers are
         # given where the sentence's story writes them, as the check above reads it: "Gal Gadot
         # will play Diana Prince in Wonder Woman 1984" from a story about "Wonder Woman 1984".
-        if missing_facts(claim, [text], [], numbers_written(question, f"{source.title}\n{document}")):
+        if missing_facts(claim, [text], [], numbers_written(question, story)):
             return False
         (answer, margin), *_ = self.reader_spans(question, [text])
         return margin >= self.about_margin and self._holds_answer(question, claim, [(text, answer)])
