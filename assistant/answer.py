@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .byline import asks_for_author, find_byline
 from .nlp import normalize_term, terms, tokens
 from .protocols import CorpusView
 from .question import AUXILIARIES, DOCUMENT_NOUN, AnswerForm, Question
@@ -151,6 +152,8 @@ class ReaderAnswerer:
             return refusal(question, "the store is empty")
         if asks_for_summary(question.text):
             return summary(question, passages, corpus)
+        if asks_for_author(question.text):
+            return authors(question, passages, corpus)
         candidates = self.candidates(question, passages, corpus)
         best = max(candidates, key=lambda c: c.score(self.retrieval_weight), default=None)
         if best is None or best.score(self.retrieval_weight) < self.margin:
@@ -271,6 +274,46 @@ def summary(question: Question, passages: Sequence[ScoredSentence], corpus: Corp
         citations=tuple(citations_),
         refused=False,
         notes=(f"summary: the leads of {len(shown)} of {len(named)} documents",),
+    )
+
+
+def authors(question: Question, passages: Sequence[ScoredSentence], corpus: CorpusView) -> Draft:
+    """Who wrote the article the question names (else each article, best-retrieved first): its
+    byline, cited. Where none has a byline the answer is a refusal: the reader, asked who wrote
+    a story, would name someone the story quotes."""
+    titles = corpus.document_titles()
+    retrieved = {p.sentence.sentence_id: p.score for p in passages}
+    topic = summary_topic(question.text)
+    if topic:
+        meant = named_documents(topic, titles) or _retrieved_about(topic, passages, corpus)
+    else:
+        ranked = list(dict.fromkeys(p.sentence.doc_id for p in passages))
+        meant = [*ranked, *(d for d in titles if d not in ranked)]
+    found = [(d, b) for d in meant if (b := find_byline(corpus.document_sentences(d))) is not None]
+    if not found:
+        return refusal(question, f"no byline in {len(meant)} document(s) meant")
+    if len(meant) == 1:
+        doc_id, byline = found[0]
+        score = retrieved.get(byline.sentence.sentence_id, 0.0)
+        cited = citation(1, ScoredSentence(byline.sentence, titles.get(doc_id, ""), score))
+        text = f"{byline.names} [1]."
+        return Draft(text=text, short=byline.names, citations=(cited,), refused=False, notes=("byline",))
+    shown = found[:SUMMARY_DOCUMENTS]
+    citations_ = []
+    parts = []
+    for marker, (doc_id, byline) in enumerate(shown, start=1):
+        title = titles.get(doc_id, "")
+        score = retrieved.get(byline.sentence.sentence_id, 0.0)
+        citations_.append(citation(marker, ScoredSentence(byline.sentence, title, score)))
+        parts.append(f"{title or doc_id}: {byline.names} [{marker}]")
+    if len(found) > len(shown):
+        parts.append(f"({len(found) - len(shown)} more bylines; name an article to be told who wrote it.)")
+    return Draft(
+        text="\n\n".join(parts),
+        short=None,
+        citations=tuple(citations_),
+        refused=False,
+        notes=(f"bylines of {len(shown)} of {len(meant)} documents",),
     )
 
 

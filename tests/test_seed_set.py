@@ -58,8 +58,6 @@ def test_question_file_is_well_formed() -> None:
 # Questions the offline answerer is known to get wrong, with the reason. Strict xfail:
 # when the method improves and one passes, the test fails until it is taken off the list.
 KNOWN_GAPS: dict[str, str] = {
-    "who-wrote": "the byline ('Ramin Sohrabi for TROIB News') shares no word with the question, "
-    "so retrieval never offers it to the reader",
     "un-uk-aid": "the article gives one aid figure, the EU's ('Brussels is reportedly preparing "
     "military aid for Ukraine amounting to at least €6 billion'), and says nothing of the UK's; the "
     "reader shipped 2026-12-06 reads '€6 billion' there above its margin (the one before refused it)",
