@@ -302,6 +302,20 @@ def test_the_model_saying_the_sources_do_not_say_ends_in_a_refusal(llm_bot, endp
     assert answer.verification.fallback == "refusal"
 
 
+def test_asked_who_wrote_the_article_the_model_is_not_needed_to_see_the_byline(
+    llm_bot, endpoint, assert_citations_exact
+) -> None:
+    """Retrieval never offers the model the byline, so it says the sources do not say; the
+    answer shown is the offline one, the byline's name, cited."""
+    endpoint.script = lambda body, n: Reply(content="The sources do not say who wrote the article.")
+    bot = llm_bot()
+    answer = bot.ask("Who wrote the article?")
+    assert answer.verification is not None and answer.verification.fallback == "extractive"
+    assert answer.short == "Ramin Sohrabi"
+    assert [c.text for c in answer.citations] == ["Ramin Sohrabi for TROIB News"]
+    assert_citations_exact(bot, answer)
+
+
 def test_a_supported_claim_that_does_not_answer_falls_back(llm_bot, endpoint) -> None:
     """True, cited, on another subject: the question 'who proposed 30,000 troops' is not answered."""
     endpoint.script = lambda body, n: Reply(
