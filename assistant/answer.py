@@ -234,20 +234,16 @@ def summary(question: Question, passages: Sequence[ScoredSentence], corpus: Corp
     titles = corpus.document_titles()
     retrieved = {p.sentence.sentence_id: p.score for p in passages}
     topic = summary_topic(question.text)
-    if topic:
-        named = named_documents(topic, titles) or _retrieved_about(topic, passages, corpus)
-        if not named:
-            about = " ".join(_topic_phrases(question.text))
-            return Draft(
-                text=f"None of the documents is about {about}.",
-                short=None,
-                citations=(),
-                refused=True,
-                notes=(f"refused: no document is about {sorted(topic)}",),
-            )
-    else:
-        ranked = list(dict.fromkeys(p.sentence.doc_id for p in passages))
-        named = [*ranked, *(d for d in titles if d not in ranked)]
+    named = documents_meant(topic, passages, corpus, titles)
+    if topic and not named:
+        about = " ".join(_topic_phrases(question.text))
+        return Draft(
+            text=f"None of the documents is about {about}.",
+            short=None,
+            citations=(),
+            refused=True,
+            notes=(f"refused: no document is about {sorted(topic)}",),
+        )
     if len(named) == 1:
         lead = _lead(named[0], corpus, SUMMARY_SENTENCES)
         title = titles.get(named[0], "")
@@ -258,20 +254,14 @@ def summary(question: Question, passages: Sequence[ScoredSentence], corpus: Corp
         text = " ".join(f"{c.text} [{c.marker}]" for c in citations)
         return Draft(text=text, short=None, citations=citations, refused=False, notes=("summary: the lead",))
     shown = named[:SUMMARY_DOCUMENTS]
-    citations_: list[Citation] = []
-    parts = []
-    for doc_id in shown:
-        title = titles.get(doc_id, "")
-        for s in _lead(doc_id, corpus, LEAD_SENTENCES_EACH):
-            c = citation(len(citations_) + 1, ScoredSentence(s, title, retrieved.get(s.sentence_id, 0.0)))
-            citations_.append(c)
-            parts.append(f"{title or doc_id}: {c.text} [{c.marker}]")
+    leads = [(s, s.text) for doc_id in shown for s in _lead(doc_id, corpus, LEAD_SENTENCES_EACH)]
+    citations, parts = _under_titles(leads, titles, retrieved)
     if len(named) > len(shown):
         parts.append(f"({len(named) - len(shown)} more documents; name one to have it summarised.)")
     return Draft(
         text="\n\n".join(parts),
         short=None,
-        citations=tuple(citations_),
+        citations=citations,
         refused=False,
         notes=(f"summary: the leads of {len(shown)} of {len(named)} documents",),
     )
@@ -283,38 +273,55 @@ def authors(question: Question, passages: Sequence[ScoredSentence], corpus: Corp
     a story, would name someone the story quotes."""
     titles = corpus.document_titles()
     retrieved = {p.sentence.sentence_id: p.score for p in passages}
-    topic = summary_topic(question.text)
-    if topic:
-        meant = named_documents(topic, titles) or _retrieved_about(topic, passages, corpus)
-    else:
-        ranked = list(dict.fromkeys(p.sentence.doc_id for p in passages))
-        meant = [*ranked, *(d for d in titles if d not in ranked)]
-    found = [(d, b) for d in meant if (b := find_byline(corpus.document_sentences(d))) is not None]
+    meant = documents_meant(summary_topic(question.text), passages, corpus, titles)
+    found = [b for d in meant if (b := find_byline(corpus.document_sentences(d))) is not None]
     if not found:
         return refusal(question, f"no byline in {len(meant)} document(s) meant")
     if len(meant) == 1:
-        doc_id, byline = found[0]
+        byline = found[0]
         score = retrieved.get(byline.sentence.sentence_id, 0.0)
-        cited = citation(1, ScoredSentence(byline.sentence, titles.get(doc_id, ""), score))
+        cited = citation(1, ScoredSentence(byline.sentence, titles.get(byline.sentence.doc_id, ""), score))
         text = f"{byline.names} [1]."
         return Draft(text=text, short=byline.names, citations=(cited,), refused=False, notes=("byline",))
     shown = found[:SUMMARY_DOCUMENTS]
-    citations_ = []
-    parts = []
-    for marker, (doc_id, byline) in enumerate(shown, start=1):
-        title = titles.get(doc_id, "")
-        score = retrieved.get(byline.sentence.sentence_id, 0.0)
-        citations_.append(citation(marker, ScoredSentence(byline.sentence, title, score)))
-        parts.append(f"{title or doc_id}: {byline.names} [{marker}]")
+    citations, parts = _under_titles([(b.sentence, b.names) for b in shown], titles, retrieved)
     if len(found) > len(shown):
         parts.append(f"({len(found) - len(shown)} more bylines; name an article to be told who wrote it.)")
     return Draft(
         text="\n\n".join(parts),
         short=None,
-        citations=tuple(citations_),
+        citations=citations,
         refused=False,
         notes=(f"bylines of {len(shown)} of {len(meant)} documents",),
     )
+
+
+def documents_meant(
+    topic: frozenset[str], passages: Sequence[ScoredSentence], corpus: CorpusView, titles: dict[str, str]
+) -> list[str]:
+    """The documents a request about "the article" means: those its ``topic`` names (by title,
+    else the best-retrieved one about it; none when no document is), or with no topic every
+    document, best-retrieved first."""
+    if topic:
+        return named_documents(topic, titles) or _retrieved_about(topic, passages, corpus)
+    ranked = list(dict.fromkeys(p.sentence.doc_id for p in passages))
+    return [*ranked, *(d for d in titles if d not in ranked)]
+
+
+def _under_titles(
+    entries: Sequence[tuple[Sentence, str]], titles: dict[str, str], retrieved: dict[str, float]
+) -> tuple[tuple[Citation, ...], list[str]]:
+    """Each (sentence, what to show of it) as a line under its document's title, the sentence
+    cited; the citations and the lines."""
+    citations: list[Citation] = []
+    lines = []
+    for marker, (sentence, shown) in enumerate(entries, start=1):
+        title = titles.get(sentence.doc_id, "")
+        citations.append(
+            citation(marker, ScoredSentence(sentence, title, retrieved.get(sentence.sentence_id, 0.0)))
+        )
+        lines.append(f"{title or sentence.doc_id}: {shown} [{marker}]")
+    return tuple(citations), lines
 
 
 def summary_topic(question: str) -> frozenset[str]:

@@ -71,9 +71,11 @@ def find_byline(sentences: Sequence[Sentence]) -> Byline | None:
         text = sentence.text.strip()
         if len(text.split()) > MAX_BYLINE_WORDS:
             continue
-        match = _BY.match(text) or (_NAMES_FOR.match(text) if sentence is not sentences[0] else None)
-        if match and (match.re is _BY or _reads_as_names(match.group(1))):
-            return Byline(sentence, match.group(1).strip())
+        if by := _BY.match(text):
+            return Byline(sentence, by.group(1))
+        names = _NAMES_FOR.match(text) if sentence is not sentences[0] else None
+        if names and _reads_as_names(names.group(1)):
+            return Byline(sentence, names.group(1))
     return None
 
 

@@ -137,6 +137,20 @@ def open_bot(data_dir: Path, embedder: Embedder, **overrides: object) -> Assista
     return Assistant(settings, index, embedder)
 
 
+def bot_of_files(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, files: dict[str, str]
+) -> Assistant:
+    """``files`` (name -> text) written to a folder and uploaded into a new real store, every
+    one of them added."""
+    folder = tmp_path_factory.mktemp("files")
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    bot = open_bot(tmp_path_factory.mktemp("store"), embedder)
+    report = bot.ingest(sorted(folder.iterdir()))
+    assert sorted(report.added) == sorted(files), report
+    return bot
+
+
 @pytest.fixture
 def fresh_bot(tmp_path: Path, shared_embedder: Embedder) -> Assistant:
     """An empty store of its own (real Chroma on disk, real embedder) for tests that write."""

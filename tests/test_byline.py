@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import open_bot
+from conftest import bot_of_files
 
 from assistant import Assistant
 from assistant.byline import asks_for_author, find_byline
@@ -41,12 +41,7 @@ ARTICLES = {"council_budget.txt": COUNCIL, "cup_final.txt": CUP, "earnings.txt":
 @pytest.fixture(scope="module")
 def bylines_bot(tmp_path_factory: pytest.TempPathFactory, shared_embedder: Embedder) -> Iterator[Assistant]:
     """The three articles, uploaded as files, in a real store. Read-only."""
-    folder = tmp_path_factory.mktemp("bylines")
-    for name, text in ARTICLES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    bot = open_bot(tmp_path_factory.mktemp("bylines-store"), shared_embedder)
-    report = bot.ingest(sorted(folder.glob("*.txt")))
-    assert sorted(report.added) == sorted(ARTICLES), report
+    bot = bot_of_files(tmp_path_factory, shared_embedder, ARTICLES)
     yield bot
     bot.retriever.close()
 
