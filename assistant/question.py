@@ -22,12 +22,16 @@ _STATEMENT = re.compile(
     r"suggests|suggested)(?:\s+(?:about|of|on|regarding|concerning)\b|\W*$)",
     re.IGNORECASE,
 )
+# "Who is Mikhail Podoliak?" asks what the text says a named person is, not for a name: every
+# word of what follows "who is/was" capitalised ("Who is the US Defense Secretary?" and "Who is
+# Russia's foreign minister?" ask for a name, and keep the reader's span).
+_WHO_IS_NAME = re.compile(r"^\s*[Ww]ho\s+(?:is|was)\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)*\s*\?*\s*$")
 
 
 # How a question names a document: "the article", "this story", "the earnings report".
 DOCUMENT_NOUN = r"(?:article|story|document|text|piece|news|report|file)s?"
 
-AnswerForm = Literal["span", "clause", "sentence"]
+AnswerForm = Literal["span", "clause", "sentence", "description"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,10 @@ class Question:
     """What the answer is: the reader's ``span`` (a name, a number, a noun); a ``clause`` for
     a reason ("why ...") or a statement ("what did X say about ..."), which a single word
     cannot be; the whole ``sentence`` for a yes/no question ("Did Starmer say ...?"), whose
-    verdict the reader cannot give but whose evidence it can find."""
+    verdict the reader cannot give but whose evidence it can find; a ``description`` for "who
+    is <a name>?", whose answer is what the text calls that person ("a key adviser to President
+    Vladimir Zelensky"), where the reader, trained mostly on questions answered by a name,
+    may mark only the other name in it."""
 
 
 def analyze(text: str) -> Question:
@@ -72,4 +79,6 @@ def analyze(text: str) -> Question:
         form = "clause"
     elif not match and lower and lower[0] in AUXILIARIES:
         form = "sentence"
+    elif _WHO_IS_NAME.match(text):
+        form = "description"
     return Question(text, wh, terms, key_terms, frozenset(lower), type_word, form)

@@ -127,6 +127,9 @@ def test_unanswerable_question_is_refused(seed_bot: Assistant, assert_citations_
         ("Who is Russia's foreign minister?", "Lavrov"),
         ("How many European soldiers did Zelensky say Ukraine might need?", "200,000"),
         ("Which radio station interviewed Podoliak?", "RMF"),
+        # "Who is <a name>?" asks what the article calls him, not for the other name beside it.
+        ("Who is Mikhail Podoliak?", "adviser to President Vladimir Zelensky"),
+        ("Who is Pete Hegseth?", "US Defense Secretary"),
     ],
 )
 def test_other_factoids(seed_bot: Assistant, assert_citations_exact, question: str, expected: str) -> None:

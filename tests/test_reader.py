@@ -12,7 +12,13 @@ import pytest
 from conftest import HEADLINE_QUESTION, STARMER_SENTENCE, open_bot
 
 from assistant import Assistant, Document
-from assistant.answer import ReaderAnswerer, asks_for_summary, clause_around, looks_like_instruction
+from assistant.answer import (
+    ReaderAnswerer,
+    asks_for_summary,
+    clause_around,
+    description_around,
+    looks_like_instruction,
+)
 from assistant.protocols import Embedder
 from assistant.question import analyze
 from assistant.reader import (
@@ -190,6 +196,28 @@ def test_question_kinds() -> None:
     assert analyze("Did Starmer say he would deploy UK troops?").form == "sentence"
     assert analyze("Is Starmer travelling to Washington?").form == "sentence"
     assert analyze("Starmer troops").form == "span"
+    assert analyze("Who is Mikhail Podoliak?").form == "description"
+    assert analyze("Who was Nene?").form == "description"
+    # A role, not a name: the answer is the person's name, the reader's span.
+    assert analyze("Who is the US Defense Secretary?").form == "span"
+    assert analyze("Who is Russia's foreign minister?").form == "span"
+    assert analyze("Who is Arsenal's Chief Executive?").form == "span"
+
+
+def test_who_is_a_name_is_answered_with_what_the_text_calls_the_person() -> None:
+    """For "who is <a name>?" a span that is another name standing alone grows to its clause;
+    a title right before a name, or a span that is no name, stays as the reader marked it."""
+
+    def described(text: str, fragment: str) -> str:
+        start = text.index(fragment)
+        s, e = description_around(text, start, start + len(fragment))
+        return text[s:e]
+
+    podoliak = "On Friday, Podoliak, a key adviser to President Vladimir Zelensky, said it was unrealistic."
+    assert described(podoliak, "Vladimir Zelensky") == "a key adviser to President Vladimir Zelensky"
+    starmer = "Before it, British Prime Minister Keir Starmer said he was ready."
+    assert described(starmer, "British Prime Minister") == "British Prime Minister"
+    assert described("Nene, the wife of Toyotomi Hideyoshi, was born in 1548.", "the wife") == "the wife"
 
 
 def test_a_clause_reaches_the_nearest_breaks_but_not_into_numbers() -> None:
