@@ -220,6 +220,10 @@ def _without_closing_stop(text: str, left: int, right: int) -> int:
     return right
 
 
+# A capitalised word right after the span: the span is a title of the name that follows.
+_TITLE_BEFORE_NAME = re.compile(r"\s+[A-Z]")
+
+
 def description_around(text: str, start: int, end: int) -> tuple[int, int]:
     """For "who is <a name>?": the clause around the reader's span when the span is another
     name standing alone ("Podoliak, a key adviser to President Vladimir Zelensky, remarked"
@@ -238,9 +242,6 @@ def description_around(text: str, start: int, end: int) -> tuple[int, int]:
         return start, end
     return clause_around(text, start, end)
 
-
-# A capitalised word right after the span: the span is a title of the name that follows.
-_TITLE_BEFORE_NAME = re.compile(r"\s+[A-Z]")
 
 _ANSWER_FORMS: dict[AnswerForm, Callable[[str, int, int], tuple[int, int]]] = {
     "span": lambda text, start, end: (start, end),
