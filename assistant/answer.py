@@ -270,11 +270,7 @@ def summary(question: Question, passages: Sequence[ScoredSentence], corpus: Corp
         )
     if len(named) == 1:
         lead = _lead(named[0], corpus, SUMMARY_SENTENCES)
-        title = titles.get(named[0], "")
-        citations = tuple(
-            citation(i, ScoredSentence(s, title, retrieved.get(s.sentence_id, 0.0)))
-            for i, s in enumerate(lead, start=1)
-        )
+        citations = tuple(_cited(i, s, titles, retrieved) for i, s in enumerate(lead, start=1))
         text = " ".join(f"{c.text} [{c.marker}]" for c in citations)
         return Draft(text=text, short=None, citations=citations, refused=False, notes=("summary: the lead",))
     shown = named[:SUMMARY_DOCUMENTS]
@@ -303,8 +299,7 @@ def authors(question: Question, passages: Sequence[ScoredSentence], corpus: Corp
         return refusal(question, f"no byline in {len(meant)} document(s) meant")
     if len(meant) == 1:
         byline = found[0]
-        score = retrieved.get(byline.sentence.sentence_id, 0.0)
-        cited = citation(1, ScoredSentence(byline.sentence, titles.get(byline.sentence.doc_id, ""), score))
+        cited = _cited(1, byline.sentence, titles, retrieved)
         text = f"{byline.names} [1]."
         return Draft(text=text, short=byline.names, citations=(cited,), refused=False, notes=("byline",))
     shown = found[:SUMMARY_DOCUMENTS]
@@ -337,15 +332,23 @@ def _under_titles(
 ) -> tuple[tuple[Citation, ...], list[str]]:
     """Each (sentence, what to show of it) as a line under its document's title, the sentence
     cited; the citations and the lines."""
-    citations: list[Citation] = []
-    lines = []
-    for marker, (sentence, shown) in enumerate(entries, start=1):
-        title = titles.get(sentence.doc_id, "")
-        citations.append(
-            citation(marker, ScoredSentence(sentence, title, retrieved.get(sentence.sentence_id, 0.0)))
-        )
-        lines.append(f"{title or sentence.doc_id}: {shown} [{marker}]")
-    return tuple(citations), lines
+    citations = tuple(
+        _cited(marker, sentence, titles, retrieved) for marker, (sentence, _) in enumerate(entries, 1)
+    )
+    lines = [
+        f"{titles.get(sentence.doc_id) or sentence.doc_id}: {shown} [{marker}]"
+        for marker, (sentence, shown) in enumerate(entries, start=1)
+    ]
+    return citations, lines
+
+
+def _cited(marker: int, sentence: Sentence, titles: dict[str, str], retrieved: dict[str, float]) -> Citation:
+    """``sentence`` cited under its document's title, with its retrieval score (0 when it was
+    not retrieved: a lead or a byline is read from the document, not found by the question)."""
+    return citation(
+        marker,
+        ScoredSentence(sentence, titles.get(sentence.doc_id, ""), retrieved.get(sentence.sentence_id, 0.0)),
+    )
 
 
 def summary_topic(question: str) -> frozenset[str]:
