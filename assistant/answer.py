@@ -336,8 +336,8 @@ def _under_titles(
         _cited(marker, sentence, titles, retrieved) for marker, (sentence, _) in enumerate(entries, 1)
     )
     lines = [
-        f"{titles.get(sentence.doc_id) or sentence.doc_id}: {shown} [{marker}]"
-        for marker, (sentence, shown) in enumerate(entries, start=1)
+        f"{c.title or c.doc_id}: {shown} [{c.marker}]"
+        for c, (_, shown) in zip(citations, entries, strict=True)
     ]
     return citations, lines
 
