@@ -25,7 +25,7 @@ _STATEMENT = re.compile(
 # "Who is Mikhail Podoliak?" asks what the text says a named person is, not for a name: every
 # word of what follows "who is/was" capitalised ("Who is the US Defense Secretary?" and "Who is
 # Russia's foreign minister?" ask for a name, and keep the reader's span).
-_WHO_IS_NAME = re.compile(r"^\s*[Ww]ho\s+(?:is|was)\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)*\s*\?*\s*$")
+_WHO_IS_NAME = re.compile(r"^\s*[Ww]ho\s+(?:is|was)\s+([A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)*)\s*\?*\s*$")
 
 
 # How a question names a document: "the article", "this story", "the earnings report".
@@ -56,6 +56,8 @@ class Question:
     is <a name>?", whose answer is what the text calls that person ("a key adviser to President
     Vladimir Zelensky"), where the reader, trained mostly on questions answered by a name,
     may mark only the other name in it."""
+    subject: str = ""
+    """The name a "who is <a name>?" question asks about ("Mikhail Podoliak"); '' otherwise."""
 
 
 def analyze(text: str) -> Question:
@@ -75,10 +77,12 @@ def analyze(text: str) -> Question:
         if after and after[0] not in AUXILIARIES and after[0] not in STOPWORDS:
             type_word = after[0]
     form: AnswerForm = "span"
+    subject = ""
     if wh == "why" or _STATEMENT.search(text):
         form = "clause"
     elif not match and lower and lower[0] in AUXILIARIES:
         form = "sentence"
-    elif _WHO_IS_NAME.match(text):
+    elif who_is := _WHO_IS_NAME.match(text):
         form = "description"
-    return Question(text, wh, terms, key_terms, frozenset(lower), type_word, form)
+        subject = re.sub(r"\s+", " ", who_is.group(1))
+    return Question(text, wh, terms, key_terms, frozenset(lower), type_word, form, subject)

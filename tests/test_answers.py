@@ -141,6 +141,18 @@ def test_other_factoids(seed_bot: Assistant, assert_citations_exact, question: s
     assert expected in answer.citations[0].text
 
 
+def test_who_is_a_name_the_reader_passes_over_is_answered_with_its_title(
+    seed_bot: Assistant, assert_citations_exact
+) -> None:
+    """A question "Who was Vladimir Zelensky?" is read in "Podoliak, a key adviser to President Vladimir
+    Zelensky, remarked ...", where the reader marks the other name; the answer is the title
+    the text gives the person asked about, not "Podoliak"."""
+    answer = seed_bot.ask("Who was Vladimir Zelensky?")
+    assert_citations_exact(seed_bot, answer)
+    assert answer.short == "President", answer.text
+    assert "President Vladimir Zelensky" in answer.citations[0].text
+
+
 def test_question_whitespace_is_trimmed_and_answers_are_stable(
     seed_bot: Assistant, assert_citations_exact
 ) -> None:

@@ -205,16 +205,27 @@ def test_question_kinds() -> None:
 
 
 def test_who_is_a_name_is_answered_with_what_the_text_calls_the_person() -> None:
-    """For "who is <a name>?" a span that is another name standing alone grows to its clause;
-    a title right before a name, or a span that is no name, stays as the reader marked it."""
+    """For "who is <a name>?" a span that is another name standing alone grows to its clause,
+    or becomes the title the text puts right before the name asked about; a title right before
+    a name, or a span that is no name, stays as the reader marked it."""
 
-    def described(text: str, fragment: str) -> str:
+    def described(text: str, fragment: str, subject: str = "") -> str:
         start = text.index(fragment)
-        s, e = description_around(text, start, start + len(fragment))
+        s, e = description_around(text, start, start + len(fragment), subject)
         return text[s:e]
 
     podoliak = "On Friday, Podoliak, a key adviser to President Vladimir Zelensky, said it was unrealistic."
     assert described(podoliak, "Vladimir Zelensky") == "a key adviser to President Vladimir Zelensky"
+    adviser = "a key adviser to President Vladimir Zelensky"
+    assert described(podoliak, "Vladimir Zelensky", "Podoliak") == adviser
+    # The other name marked, the person asked about has a title right before it: that title.
+    assert described(podoliak, "Podoliak", "Vladimir Zelensky") == "President"
+    # A comma parts the name from the capitalised words before it: no title, so the clause.
+    met = "In January, Zelensky and Podoliak met."
+    assert described(met, "Podoliak", "Zelensky") == "Zelensky and Podoliak met"
+    # A stopword that opens the sentence is no part of a title.
+    opened = "The Prime Minister Keir Starmer and Podoliak spoke."
+    assert described(opened, "Podoliak", "Keir Starmer") == "Prime Minister"
     starmer = "Before it, British Prime Minister Keir Starmer said he was ready."
     assert described(starmer, "British Prime Minister") == "British Prime Minister"
     assert described("Nene, the wife of Toyotomi Hideyoshi, was born in 1548.", "the wife") == "the wife"
