@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import dropwhile
 
 from .byline import asks_for_author, find_byline
 from .nlp import STOPWORDS, normalize_term, terms, tokens
@@ -253,19 +254,16 @@ def description_around(text: str, start: int, end: int, subject: str = "") -> tu
 
 
 def title_of(text: str, name: str) -> tuple[int, int] | None:
-    """Where ``text`` gives ``name`` a title: the capitalised words right before it, less any
-    stopword that only opens the sentence ("In", "The")."""
+    """Where ``text`` gives ``name`` a title: the capitalised words right before it, less the
+    stopwords that lead them ("The" or "In" opening the sentence)."""
     found = re.search(_TITLE_WORDS + re.escape(name) + r"\b", text)
     if found is None:
         return None
-    start, end = found.span(1)
-    for word in text[start:end].split():
-        if word.lower() not in STOPWORDS:
-            break
-        start = text.index(word, start) + len(word)
-        start += len(text[start:end]) - len(text[start:end].lstrip())
-    end = start + len(text[start:end].rstrip())
-    return (start, end) if end > start else None
+    words = re.finditer(r"\S+", found.group(1))
+    kept = list(dropwhile(lambda word: word.group().lower() in STOPWORDS, words))
+    if not kept:
+        return None
+    return found.start(1) + kept[0].start(), found.start(1) + kept[-1].end()
 
 
 # What the question asks decides how much of the reader's sentence answers it.
