@@ -215,8 +215,8 @@ def test_who_is_a_name_is_answered_with_what_the_text_calls_the_person() -> None
         return text[s:e]
 
     podoliak = "On Friday, Podoliak, a key adviser to President Vladimir Zelensky, said it was unrealistic."
-    assert described(podoliak, "Vladimir Zelensky") == "a key adviser to President Vladimir Zelensky"
     adviser = "a key adviser to President Vladimir Zelensky"
+    assert described(podoliak, "Vladimir Zelensky") == adviser
     assert described(podoliak, "Vladimir Zelensky", "Podoliak") == adviser
     # The other name marked, the person asked about has a title right before it: that title.
     assert described(podoliak, "Podoliak", "Vladimir Zelensky") == "President"
