@@ -25,7 +25,10 @@ if not CHROMIUM.exists():
     pytest.skip("needs Debian's Chromium at /usr/bin/chromium (make browser)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install -e '.[test]')")
 
-SLOW_S = 4.0
+# Long enough that the slow answer is still being written while a test sends its questions,
+# even on a loaded machine (at 4 s, 2 runs of this file in 22 saw it end first, and the
+# questions were sent, not queued).
+SLOW_S = 8.0
 SLOW = "Who proposed 30,000 troops?"
 QUEUED = [
     ("Who is the US Defense Secretary?", "Hegseth"),
@@ -53,6 +56,7 @@ def busy_page(tmp_path: Path) -> Iterator[Page]:
             page.fill("#question textarea", SLOW)
             page.press("#question textarea", "Enter")
             page.wait_for_selector(BOTS, state="attached")  # the slow answer begins to appear
+            page.wait_for_function("document.querySelector('#ask').textContent === 'Queue'")
             yield page
         finally:
             browser.close()
